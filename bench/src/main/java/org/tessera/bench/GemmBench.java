@@ -1,0 +1,92 @@
+package org.tessera.bench;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.FloatPointer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.tessera.Ops;
+import org.tessera.Tensor;
+import org.tessera.Tessera;
+import org.tessera.kernels.DType;
+
+/**
+ * f32 GEMM C = A * B (row-major) per backend, with OpenBLAS as one more backend value in the same run.
+ * Score: seconds per call; {@link BenchMain} turns it into GFLOP/s and the ratio to OpenBLAS.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {JvmFlags.VECTOR, JvmFlags.NATIVE})
+public class GemmBench {
+    /** Our backends by name, and the peer. */
+    @Param({"java", "openblas"})
+    public String backend;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    /** m x n x k. */
+    @Param({"256x256x256"})
+    public String shape;
+
+    private int m, n, k;
+    private Tensor a, b, c;
+    private Ops ops;
+    private FloatPointer pa, pb, pc;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        String[] s = shape.split("x");
+        m = Integer.parseInt(s[0]);
+        n = Integer.parseInt(s[1]);
+        k = Integer.parseInt(s[2]);
+        a = random(m, k);
+        b = random(k, n);
+        c = Tensor.allocate(DType.F32, m, n);
+        if (backend.equals("openblas")) {
+            OpenBlas.setThreads(threads);
+            pa = OpenBlas.pointer(a.segment());
+            pb = OpenBlas.pointer(b.segment());
+            pc = OpenBlas.pointer(c.segment());
+        } else {
+            Tessera.setThreads(threads);
+            ops = Ops.on(backend); // throws, with the reason, if this backend has no GEMM here
+            ops.matmul(a, b, c);
+        }
+    }
+
+    @Benchmark
+    public Tensor gemm() {
+        if (ops == null) OpenBlas.sgemm(m, n, k, pa, pb, pc);
+        else ops.matmul(a, b, c);
+        return c;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        a.close();
+        b.close();
+        c.close();
+    }
+
+    static Tensor random(long... shape) {
+        SplittableRandom rnd = new SplittableRandom(7);
+        float[] data = new float[(int) (shape[0] * shape[1])];
+        for (int i = 0; i < data.length; i++) data[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return Tensor.of(data, shape);
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# CI entry point (called by .ci/run on a clean clone): install what the build needs, then run the README's
+# test command. Must finish well inside CI's 90 minutes; today it takes a few.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v gcc >/dev/null || need+=(gcc)
+command -v g++ >/dev/null || need+=(g++)
+command -v objdump >/dev/null || need+=(binutils)
+command -v mvn >/dev/null || need+=(maven)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "ci: installing ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+  else
+    echo "ci: missing ${need[*]} and not root: run apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+fi
+command -v nvcc >/dev/null && echo "ci: nvcc $(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p'): CUDA kernels are compiled" \
+  || echo "ci: no nvcc: CUDA kernels are not compiled in this run"
+./toolchain/test
+# A build must never track its outputs.
+if git ls-files | grep -E '\.(so|a|o|ptx|cubin|fatbin|class|jar)$|(^|/)target/'; then
+  echo "ci: build outputs are tracked by git (above); remove them" >&2
+  exit 1
+fi

@@ -1,0 +1,254 @@
+package org.tessera;
+
+import java.util.Arrays;
+import java.util.Objects;
+import org.tessera.kernels.Backends;
+import org.tessera.kernels.Backends.Selection;
+import org.tessera.kernels.DType;
+import org.tessera.kernels.MemoryKind;
+import org.tessera.kernels.spi.Backend;
+import org.tessera.kernels.spi.BinaryOp;
+import org.tessera.kernels.spi.ElementwiseKernels;
+import org.tessera.kernels.spi.F32GemmKernels;
+import org.tessera.kernels.spi.OpFamily;
+import org.tessera.kernels.spi.UnaryOp;
+
+/**
+ * Tensor ops, run on the best available backend for the operands' memory ({@link #auto()}) or on one
+ * chosen backend ({@link #on}). Every op validates dtypes, shapes and lifetimes before any kernel runs.
+ * Each op has a form that allocates its result (owned by the caller: close it) and a form that writes
+ * into {@code out}, for loops that must not allocate.
+ */
+public final class Ops {
+    private static final Ops AUTO = new Ops(null);
+
+    private final Backend backend; // null: automatic choice per op
+
+    private Ops(Backend backend) {
+        this.backend = backend;
+    }
+
+    /** Ops that pick the best available backend for each op (or the one forced by {@code tessera.backend}). */
+    public static Ops auto() {
+        return AUTO;
+    }
+
+    /** Ops that run only on {@code backend}; an op it cannot run throws, naming the reason. */
+    public static Ops on(Backend backend) {
+        return new Ops(Objects.requireNonNull(backend, "backend"));
+    }
+
+    /** Ops on the backend named {@code name} ({@code java}, {@code native}, {@code cuda}). */
+    public static Ops on(String name) {
+        return on(Backends.get().byName(name));
+    }
+
+    // ---- elementwise (F32) ------------------------------------------------------------------------
+
+    /** max(x, 0) elementwise, NaN propagating; a new tensor in x's memory. */
+    public Tensor relu(Tensor x) {
+        return relu(x, like(x));
+    }
+
+    /** out = max(x, 0); out may be x (in place). Returns out. */
+    public Tensor relu(Tensor x, Tensor out) {
+        return unary(UnaryOp.RELU, 0f, x, out);
+    }
+
+    /** alpha * x; a new tensor. */
+    public Tensor scale(Tensor x, float alpha) {
+        return scale(x, alpha, like(x));
+    }
+
+    /** out = alpha * x; out may be x. Returns out. */
+    public Tensor scale(Tensor x, float alpha, Tensor out) {
+        return unary(UnaryOp.SCALE, alpha, x, out);
+    }
+
+    /** a + b (same shapes); a new tensor. */
+    public Tensor add(Tensor a, Tensor b) {
+        return add(a, b, like(a));
+    }
+
+    /** out = a + b; out may be a or b. Returns out. */
+    public Tensor add(Tensor a, Tensor b, Tensor out) {
+        return binary(BinaryOp.ADD, a, b, out);
+    }
+
+    /** a * b elementwise (same shapes); a new tensor. */
+    public Tensor mul(Tensor a, Tensor b) {
+        return mul(a, b, like(a));
+    }
+
+    /** out = a * b elementwise; out may be a or b. Returns out. */
+    public Tensor mul(Tensor a, Tensor b, Tensor out) {
+        return binary(BinaryOp.MUL, a, b, out);
+    }
+
+    /** The kernel id that {@code op} runs on tensors in {@code memory}, e.g. {@code f32_vrelu__avx2}. */
+    public String kernelId(UnaryOp op, MemoryKind memory) {
+        return select(OpFamily.ELEMENTWISE, memory).kernels().kernelId(op);
+    }
+
+    private Tensor unary(UnaryOp op, float alpha, Tensor x, Tensor out) {
+        requireF32("x", x);
+        requireF32("out", out);
+        requireSameShape("x", x, "out", out);
+        MemoryKind memory = requireSameMemory(x, out);
+        ElementwiseKernels k = select(OpFamily.ELEMENTWISE, memory).kernels();
+        Tensor xs = rowReadable(x);
+        Tensor ys = rowReadable(out);
+        try {
+            Slabs slabs = Slabs.of(xs, ys);
+            slabs.forEach(o -> k.unary(op, alpha, slabs.rows, slabs.cols, xs.storage(), o[0], slabs.ld[0],
+                    ys.storage(), o[1], slabs.ld[1]));
+            if (ys != out) out.copyFrom(ys);
+        } finally {
+            if (xs != x) xs.close();
+            if (ys != out) ys.close();
+        }
+        return out;
+    }
+
+    private Tensor binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        requireF32("a", a);
+        requireF32("b", b);
+        requireF32("out", out);
+        requireSameShape("a", a, "b", b);
+        requireSameShape("a", a, "out", out);
+        MemoryKind memory = requireSameMemory(a, b, out);
+        ElementwiseKernels k = select(OpFamily.ELEMENTWISE, memory).kernels();
+        Tensor as = rowReadable(a), bs = rowReadable(b), ys = rowReadable(out);
+        try {
+            Slabs slabs = Slabs.of(as, bs, ys);
+            slabs.forEach(o -> k.binary(op, slabs.rows, slabs.cols, as.storage(), o[0], slabs.ld[0],
+                    bs.storage(), o[1], slabs.ld[1], ys.storage(), o[2], slabs.ld[2]));
+            if (ys != out) out.copyFrom(ys);
+        } finally {
+            if (as != a) as.close();
+            if (bs != b) bs.close();
+            if (ys != out) ys.close();
+        }
+        return out;
+    }
+
+    /** t itself if kernels can walk its rows, else a contiguous copy (e.g. of a transposed view). */
+    private static Tensor rowReadable(Tensor t) {
+        return Slabs.rowContiguous(t) ? t : t.copy();
+    }
+
+    // ---- matmul (F32) -----------------------------------------------------------------------------
+
+    /** a (m, k) times b (k, n): a new (m, n) tensor. Transposed views are used without copying. */
+    public Tensor matmul(Tensor a, Tensor b) {
+        requireRank2("a", a);
+        requireRank2("b", b);
+        requireF32("a", a);
+        Tensor out = a.allocateSibling(a.dim(0), b.dim(1));
+        try {
+            return matmul(a, b, out);
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /**
+     * out (m, n) = a (m, k) times b (k, n). Returns out.
+     *
+     * @throws IllegalArgumentException if the inner dimensions or out's shape do not match, naming them
+     */
+    public Tensor matmul(Tensor a, Tensor b, Tensor out) {
+        requireF32("a", a);
+        requireF32("b", b);
+        requireF32("out", out);
+        requireRank2("a", a);
+        requireRank2("b", b);
+        requireRank2("out", out);
+        long m = a.dim(0), k = a.dim(1), n = b.dim(1);
+        if (b.dim(0) != k) {
+            throw new IllegalArgumentException("matmul: a is " + Arrays.toString(a.shape()) + " and b is " + Arrays.toString(b.shape())
+                    + ": a's columns (" + k + ") must equal b's rows (" + b.dim(0) + ")");
+        }
+        if (out.dim(0) != m || out.dim(1) != n) {
+            throw new IllegalArgumentException("matmul: out is " + Arrays.toString(out.shape()) + ", expected [" + m + ", " + n + "]");
+        }
+        if (m > Integer.MAX_VALUE || n > Integer.MAX_VALUE || k > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("matmul: dimensions above 2^31-1 are not supported: " + m + "x" + k + "x" + n);
+        }
+        MemoryKind memory = requireSameMemory(a, b, out);
+        F32GemmKernels gemm = select(OpFamily.F32_GEMM, memory).kernels();
+        GemmOperand ga = GemmOperand.of(a), gb = GemmOperand.of(b);
+        Tensor c = Slabs.rowContiguous(out) ? out : out.copy();
+        try {
+            long ldc = m <= 1 ? Math.max(n, 1) : c.strides()[0];
+            gemm.sgemm(ga.transposed, gb.transposed, (int) m, (int) n, (int) k, 1f, ga.tensor.storage(), ga.tensor.offset(),
+                    ga.ld, gb.tensor.storage(), gb.tensor.offset(), gb.ld, 0f, c.storage(), c.offset(), ldc);
+            if (c != out) out.copyFrom(c);
+        } finally {
+            ga.release();
+            gb.release();
+            if (c != out) c.close();
+        }
+        return out;
+    }
+
+    /**
+     * A 2-D operand as BLAS sees it: row-major with a leading dimension, or a transposed view of one;
+     * any other layout is copied.
+     */
+    private record GemmOperand(Tensor tensor, boolean transposed, long ld, boolean copied) {
+        static GemmOperand of(Tensor t) {
+            long rows = t.dim(0), cols = t.dim(1);
+            long[] st = t.strides();
+            if (cols <= 1 || st[1] == 1) return new GemmOperand(t, false, rows <= 1 ? Math.max(cols, 1) : Math.max(st[0], 1), false);
+            if (rows <= 1 || st[0] == 1) return new GemmOperand(t, true, cols <= 1 ? Math.max(rows, 1) : Math.max(st[1], 1), false);
+            Tensor c = t.copy();
+            return new GemmOperand(c, false, Math.max(cols, 1), true);
+        }
+
+        void release() {
+            if (copied) tensor.close();
+        }
+    }
+
+    // ---- selection and checks ---------------------------------------------------------------------
+
+    private <T> Selection<T> select(OpFamily<T> family, MemoryKind memory) {
+        Backends registry = Backends.get();
+        return backend == null ? registry.select(family, memory) : registry.selectOn(family, backend);
+    }
+
+    private static Tensor like(Tensor x) {
+        x.requireOpen();
+        return x.allocateSibling(x.shape());
+    }
+
+    private static void requireF32(String name, Tensor t) {
+        Objects.requireNonNull(t, name);
+        t.requireOpen();
+        if (t.dtype() != DType.F32) throw new IllegalArgumentException(name + " must be F32, got " + t.dtype());
+    }
+
+    private static void requireRank2(String name, Tensor t) {
+        if (t.rank() != 2) throw new IllegalArgumentException(name + " must be 2-D, got shape " + Arrays.toString(t.shape()));
+    }
+
+    private static void requireSameShape(String n1, Tensor t1, String n2, Tensor t2) {
+        if (!Arrays.equals(t1.shape(), t2.shape())) {
+            throw new IllegalArgumentException("shape mismatch: " + n1 + " is " + Arrays.toString(t1.shape()) + ", " + n2 + " is "
+                    + Arrays.toString(t2.shape()));
+        }
+    }
+
+    private static MemoryKind requireSameMemory(Tensor... ts) {
+        MemoryKind k = ts[0].memoryKind();
+        for (Tensor t : ts) {
+            if (t.memoryKind() != k) {
+                throw new IllegalArgumentException("operands live in different memories (" + k + " and " + t.memoryKind()
+                        + "): move them with tensor.to(backend) first");
+            }
+        }
+        return k;
+    }
+}

@@ -1,0 +1,65 @@
+package org.tessera.kernels.java;
+
+import java.util.List;
+import org.tessera.kernels.MemoryKind;
+import org.tessera.kernels.spi.Availability;
+import org.tessera.kernels.spi.Backend;
+import org.tessera.kernels.spi.OpFamily;
+import org.tessera.kernels.spi.Support;
+
+/**
+ * The zero-native backend: Vector API kernels where the JVM offers the module, scalar Java otherwise.
+ * Always available, so it ends every candidate list.
+ */
+public final class JavaBackend implements Backend {
+    public static final String NAME = "java";
+
+    private final ScalarF32Gemm gemm = new ScalarF32Gemm();
+    private final ScalarElementwise scalarElementwise = new ScalarElementwise();
+
+    /** Probed on first use: loading the Vector API costs start-up time that GEMM-only apps need not pay. */
+    private static final class Vectors {
+        static final VectorSupport SUPPORT = VectorSupport.detect();
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Availability availability() {
+        // Not Vectors.SUPPORT: probing the Vector API here would make every app pay for it at start-up.
+        return Availability.available("pure JVM, always available");
+    }
+
+    @Override
+    public String details() {
+        return Vectors.SUPPORT.description();
+    }
+
+    @Override
+    public MemoryKind memoryKind() {
+        return MemoryKind.HOST;
+    }
+
+    /** Whether the Vector API kernels are in use (false: scalar fallback). */
+    public boolean vectorized() {
+        return Vectors.SUPPORT.vectorized();
+    }
+
+    @Override
+    public <T> Support<T> kernels(OpFamily<T> family) {
+        if (family == OpFamily.ELEMENTWISE) return Support.of(family.kernelType().cast(Vectors.SUPPORT.elementwise()));
+        if (family == OpFamily.F32_GEMM) return Support.of(family.kernelType().cast(gemm));
+        return Support.refused("no java " + family + " kernels yet");
+    }
+
+    @Override
+    public <T> List<T> variants(OpFamily<T> family) {
+        if (family == OpFamily.ELEMENTWISE && Vectors.SUPPORT.vectorized()) {
+            return List.of(family.kernelType().cast(Vectors.SUPPORT.elementwise()), family.kernelType().cast(scalarElementwise));
+        }
+        return Backend.super.variants(family);
+    }
+}

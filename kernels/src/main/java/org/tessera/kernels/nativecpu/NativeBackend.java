@@ -1,0 +1,84 @@
+package org.tessera.kernels.nativecpu;
+
+import org.tessera.kernels.MemoryKind;
+import org.tessera.kernels.cpu.CpuInfo;
+import org.tessera.kernels.cpu.Isa;
+import org.tessera.kernels.spi.Availability;
+import org.tessera.kernels.spi.Backend;
+import org.tessera.kernels.spi.OpFamily;
+import org.tessera.kernels.spi.Support;
+
+/**
+ * C kernels through JavaCPP, dispatched by CPUID at the ISA level this CPU supports, capped by
+ * {@code tessera.maxIsa}. Below AVX2 there are no native kernels: the backend reports why and the java
+ * backend serves.
+ */
+public final class NativeBackend implements Backend {
+    public static final String NAME = "native";
+
+    private final Isa maxIsa;
+    private volatile Availability availability;
+    private volatile NativeElementwise elementwise;
+
+    /** @param maxIsa the highest ISA level kernels may use ({@code tessera.maxIsa}) */
+    public NativeBackend(Isa maxIsa) {
+        this.maxIsa = maxIsa;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    /** The level kernels run at: what CPU, OS and build support, capped by {@code tessera.maxIsa}. */
+    public Isa isa() {
+        NativeLibrary lib = NativeLibrary.get();
+        return lib.cpuIsa().min(lib.buildIsa()).min(maxIsa);
+    }
+
+    /** CPU model and features, from CPUID when the library is loaded. */
+    public static CpuInfo cpuInfo() {
+        return NativeLibrary.get().cpu();
+    }
+
+    @Override
+    public Availability availability() {
+        Availability a = availability;
+        if (a == null) availability = a = computeAvailability();
+        return a;
+    }
+
+    private Availability computeAvailability() {
+        NativeLibrary lib = NativeLibrary.get();
+        if (!lib.loaded()) return Availability.unavailable(lib.reason());
+        if (lib.cpuIsa().compareTo(Isa.AVX2) < 0) {
+            return Availability.unavailable("CPU lacks AVX2+FMA (detected: " + String.join(" ", lib.cpu().features()) + ")");
+        }
+        if (maxIsa.compareTo(Isa.AVX2) < 0) {
+            return Availability.unavailable("capped by tessera.maxIsa=" + maxIsa.id() + " (CPU supports " + lib.cpuIsa().id() + ")");
+        }
+        return Availability.available(isa().id() + " kernels (CPU supports " + lib.cpuIsa().id() + ")");
+    }
+
+    @Override
+    public MemoryKind memoryKind() {
+        return MemoryKind.HOST;
+    }
+
+    @Override
+    public <T> Support<T> kernels(OpFamily<T> family) {
+        if (!availability().available()) return Support.refused(availability().detail());
+        if (family == OpFamily.ELEMENTWISE) {
+            NativeElementwise e = elementwise;
+            if (e == null) elementwise = e = new NativeElementwise(isa());
+            return Support.of(family.kernelType().cast(e));
+        }
+        return Support.refused("no native " + family + " kernels yet");
+    }
+
+    @Override
+    public String details() {
+        NativeLibrary lib = NativeLibrary.get();
+        return lib.loaded() ? "library " + lib.path() + " (" + lib.compiler() + ", kernels up to " + lib.buildIsa().id() + ")" : "";
+    }
+}

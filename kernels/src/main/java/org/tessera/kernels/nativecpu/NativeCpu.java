@@ -1,0 +1,43 @@
+package org.tessera.kernels.nativecpu;
+
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JavaCPP binding of {@code native/cpu/include/tessera_cpu.h}. The Maven build generates the JNI glue,
+ * compiles it for baseline x86-64, links {@code libtessera_cpu.a} (kernels compiled per ISA) and packs
+ * the library into the jar. Pointers travel as raw addresses ({@code long}).
+ *
+ * <p>Never call these directly: {@link NativeLibrary} loads the library and the backend validates every
+ * argument in Java first. Kernels named {@code __avx2} need {@link #tsr_cpu_isa_level()} {@code >= 1}.
+ */
+@Platform(include = "tessera_cpu.h", link = "tessera_cpu")
+final class NativeCpu {
+    private NativeCpu() {}
+
+    static native int tsr_cpu_isa_level();
+
+    static native @Cast("uint64_t") long tsr_cpu_feature_bits();
+
+    static native int tsr_build_isa_level();
+
+    static native String tsr_build_compiler();
+
+    static native void tsr_f32_vrelu__avx2(@Cast("size_t") long rows, @Cast("size_t") long cols,
+                                           @Cast("const float*") long x, @Cast("size_t") long ldx,
+                                           @Cast("float*") long y, @Cast("size_t") long ldy);
+
+    static native void tsr_f32_vscale__avx2(@Cast("size_t") long rows, @Cast("size_t") long cols, float alpha,
+                                            @Cast("const float*") long x, @Cast("size_t") long ldx,
+                                            @Cast("float*") long y, @Cast("size_t") long ldy);
+
+    static native void tsr_f32_vadd__avx2(@Cast("size_t") long rows, @Cast("size_t") long cols,
+                                          @Cast("const float*") long a, @Cast("size_t") long lda,
+                                          @Cast("const float*") long b, @Cast("size_t") long ldb,
+                                          @Cast("float*") long y, @Cast("size_t") long ldy);
+
+    static native void tsr_f32_vmul__avx2(@Cast("size_t") long rows, @Cast("size_t") long cols,
+                                          @Cast("const float*") long a, @Cast("size_t") long lda,
+                                          @Cast("const float*") long b, @Cast("size_t") long ldb,
+                                          @Cast("float*") long y, @Cast("size_t") long ldy);
+}
