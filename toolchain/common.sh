@@ -13,13 +13,14 @@ tessera_mvn() {
 
 # Builds the jars (no tests) when any source is newer than the last build.
 tessera_build_if_needed() {
-  local stamp="$TESSERA_ROOT/java-api/target/classpath.txt"
-  if [ -f "$stamp" ] && [ -z "$(cd "$TESSERA_ROOT" && find pom.xml kernels java-api bench native toolchain \
+  local stamp="$TESSERA_ROOT/java-api/target/.tessera-built"
+  if [ -f "$stamp" ] && [ -f "$TESSERA_ROOT/java-api/target/classpath.txt" ] && [ -z "$(cd "$TESSERA_ROOT" && find pom.xml kernels java-api bench native toolchain \
         -path '*/target' -prune -o -type f -newer "$stamp" -print -quit)" ]; then
     return 0
   fi
   echo "tessera: building (mvn package, tests skipped)..." >&2
   tessera_mvn -q package -DskipTests
+  touch "$stamp"
 }
 
 # Splits "$@" into JVM system properties (-D...) and program arguments.

@@ -49,6 +49,7 @@ public final class Backends {
 
     /** The library-wide registry, configured from system properties on first use. */
     public static Backends get() {
+        Preload.begin();
         Backends b = defaults;
         if (b == null) {
             synchronized (Backends.class) {

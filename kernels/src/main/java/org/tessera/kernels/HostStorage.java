@@ -15,6 +15,10 @@ public final class HostStorage extends Storage {
     private final MemorySegment segment;
     private final Arena ownedArena;
 
+    static {
+        Preload.begin(); // the first host allocation is the earliest sign an app will run kernels
+    }
+
     private HostStorage(MemorySegment segment, Arena ownedArena) {
         super(segment.byteSize());
         this.segment = segment;

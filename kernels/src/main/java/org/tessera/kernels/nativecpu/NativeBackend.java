@@ -36,6 +36,11 @@ public final class NativeBackend implements Backend {
         return lib.cpuIsa().min(lib.buildIsa()).min(maxIsa);
     }
 
+    /** Loads the native library now (normally done on first use); failures are kept as the reason, not thrown. */
+    public static void preload() {
+        NativeLibrary.get();
+    }
+
     /** CPU model and features, from CPUID when the library is loaded. */
     public static CpuInfo cpuInfo() {
         return NativeLibrary.get().cpu();
