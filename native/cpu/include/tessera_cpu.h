@@ -60,6 +60,33 @@ void tsr_f32_vadd__avx2(size_t rows, size_t cols, const float *a, size_t lda, co
 void tsr_f32_vmul__avx2(size_t rows, size_t cols, const float *a, size_t lda, const float *b, size_t ldb,
                         float *y, size_t ldy);
 
+/*
+ * f32 GEMM, row-major: C = act(alpha * op(A) * op(B) + beta * C + bias), op = transpose when trans_* != 0.
+ * op(A) is (m, k): stored (m, k) with row stride lda, or (k, m) when transposed; op(B) likewise (k, n).
+ * bias is (n) or NULL; relu != 0 clamps at 0 (NaN stays NaN). beta == 0 ignores what C held (NaN included);
+ * k == 0 or alpha == 0 only scales C. Single-threaded: callers split C across threads, each with its own
+ * workspace of the size the matching *_workspace_bytes function returns (any alignment).
+ */
+size_t tsr_f32_gemm_6x16_workspace_bytes__avx2(void);
+void tsr_f32_gemm_6x16__avx2(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                             size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                             const float *bias, int relu, void *workspace);
+/* m <= 16 (required: the workspace is sized for it): no packing, B streamed once in storage order. */
+size_t tsr_f32_gemm_smallm_workspace_bytes__avx2(void);
+void tsr_f32_gemm_smallm__avx2(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                               size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                               const float *bias, int relu, void *workspace);
+/* Pre-packed B (for weights reused across calls): bytes needed, packing (destination 32-byte aligned), and
+ * the product for C columns [j0, j0 + nc), j0 a multiple of 16, with C and bias given for all n columns. */
+size_t tsr_f32_gemm_packed_b_bytes_6x16__avx2(size_t k, size_t n);
+void tsr_f32_gemm_pack_b_6x16__avx2(int trans_b, size_t k, size_t n, const float *b, size_t ldb, float *packed);
+void tsr_f32_gemm_packed_6x16__avx2(int trans_a, size_t m, size_t n, size_t k, size_t j0, size_t nc, float alpha,
+                                    const float *a, size_t lda, const float *packed, float beta, float *c,
+                                    size_t ldc, const float *bias, int relu, void *workspace);
+
+/* The fp32 FMA ceiling: iterations x 12 x 16 flops, no memory traffic. Returns a value to keep it alive. */
+float tsr_f32_fmapeak__avx2(size_t iterations);
+
 #ifdef __cplusplus
 }
 #endif

@@ -33,14 +33,14 @@ import org.tessera.kernels.DType;
 @Fork(value = 1, jvmArgsAppend = {JvmFlags.VECTOR, JvmFlags.NATIVE})
 public class GemmBench {
     /** Our backends by name, and the peer. */
-    @Param({"java", "openblas"})
+    @Param({"java", "native", "openblas"})
     public String backend;
 
     @Param({"1", "2"})
     public int threads;
 
     /** m x n x k. */
-    @Param({"256x256x256"})
+    @Param({"256x256x256", "512x512x512", "1024x1024x1024", "2048x2048x2048", "64x4096x4096", "1x4096x4096", "128x768x3072"})
     public String shape;
 
     private int m, n, k;

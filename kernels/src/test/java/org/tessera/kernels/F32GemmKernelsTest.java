@@ -17,6 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.tessera.kernels.spi.F32GemmKernels;
 import org.tessera.kernels.spi.OpFamily;
+import org.tessera.kernels.spi.PackedF32;
 import org.tessera.testing.HostKernels;
 import org.tessera.testing.HostKernels.Variant;
 import org.tessera.testing.KernelAssertions;
@@ -33,7 +34,8 @@ import org.tessera.testing.TestData;
 class F32GemmKernelsTest {
     private static final AtomicInteger RAN = new AtomicInteger();
     private static final double TOLERANCE = 1e-5;
-    private static final int[] SIZES = {1, 2, 7, 17, 31, 64};
+    /** Edge sizes around the 6x16 tile, the small-m cut (16) and the k block (256). */
+    private static final int[] SIZES = {1, 2, 5, 6, 7, 16, 17, 31, 64, 127};
     private static final float[] SCALARS = {0f, 1f, -0.5f};
 
     static List<Variant<F32GemmKernels>> variants() {
@@ -64,11 +66,84 @@ class F32GemmKernelsTest {
     @MethodSource("variants")
     void largerAndSkinnyShapes(Variant<F32GemmKernels> v, SplittableRandom rnd) {
         assumeTrue(v.skipReason() == null, v.skipReason());
-        int[][] shapes = {{127, 129, 257}, {1, 1000, 127}, {257, 1, 31}, {1000, 7, 3}, {5, 5, 1}, {3, 4, 0}};
+        int[][] shapes = {{127, 129, 257}, {257, 257, 257}, {1, 1000, 127}, {257, 1, 31}, {1000, 7, 3}, {5, 5, 1}, {3, 4, 0},
+                {16, 1000, 600}, {17, 33, 1000}, {1000, 31, 17}, {7, 4100, 65}, {300, 4097, 2}, {150, 40, 520}};
         for (int[] s : shapes) {
             boolean ta = rnd.nextBoolean(), tb = rnd.nextBoolean();
             check(v.kernels(), ta, tb, s[0], s[1], s[2], 1f, rnd.nextBoolean() ? 0f : 1f, rnd);
         }
+    }
+
+    /** Every row count of the small-m paths and its neighbours, every layout, n and k past their chunk/block sizes. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void smallRowCountsEveryLayout(Variant<F32GemmKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        for (int m = 1; m <= 17; m++) {
+            for (int t = 0; t < 4; t++) {
+                int n = m > 8 ? 1100 + rnd.nextInt(9) : 65 + rnd.nextInt(40), k = 1030 + rnd.nextInt(7);
+                check(v.kernels(), t >= 2, t % 2 == 1, m, n, k, 1f, t == 0 ? 0f : 0.5f, rnd);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void fusedBiasAndRelu(Variant<F32GemmKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        int[][] shapes = {{1, 17, 9}, {7, 33, 64}, {5, 200, 40}, {40, 70, 300}, {6, 16, 0}};
+        for (int[] s : shapes) {
+            for (float beta : SCALARS) {
+                checkFused(v.kernels(), rnd.nextBoolean(), rnd.nextBoolean(), s[0], s[1], s[2], rnd.nextBoolean() ? 1f : -0.5f, beta,
+                        rnd.nextBoolean(), rnd);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void prepackedBMatchesThePlainProduct(Variant<F32GemmKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        int[][] shapes = {{1, 1, 1}, {5, 17, 3}, {64, 100, 300}, {200, 33, 513}, {16, 48, 260}};
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2];
+            boolean ta = rnd.nextBoolean(), tb = rnd.nextBoolean();
+            int lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, ldc = n + 1;
+            float[] a = TestData.floats(rnd, (ta ? k : m) * lda), b = TestData.floats(rnd, (tb ? n : k) * ldb);
+            float[] bias = TestData.floats(rnd, n), c = TestData.floats(rnd, m * ldc);
+            float[] expected = c.clone();
+            Reference.gemm(ta, tb, m, n, k, 0.5f, a, 0, lda, b, 0, ldb, 1f, expected, 0, ldc, bias, true);
+            try (HostStorage as = TestData.storage(a); HostStorage bs = TestData.storage(b); HostStorage cs = TestData.storage(c);
+                 HostStorage biass = TestData.storage(bias); PackedF32 packed = v.kernels().pack(tb, k, n, bs, 0, ldb)) {
+                v.kernels().gemmPacked(ta, m, 0.5f, as, 0, lda, packed, 1f, cs, 0, ldc, biass, 0, true);
+                KernelAssertions.assertClose(v + " packed " + m + "x" + n + "x" + k, expected, TestData.floats(cs), TOLERANCE);
+                packed.close();
+                assertThrows(IllegalStateException.class,
+                        () -> v.kernels().gemmPacked(ta, m, 1f, as, 0, lda, packed, 0f, cs, 0, ldc, null, 0, false), "closed packed B");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void oneThreadAndAllThreadsAgree(Variant<F32GemmKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        int m = 300, n = 257, k = 190;
+        float[] a = TestData.floats(rnd, m * k), b = TestData.floats(rnd, k * n);
+        int before = WorkerPool.shared().threads();
+        float[][] results = new float[2][];
+        try {
+            for (int run = 0; run < 2; run++) {
+                WorkerPool.setSharedThreads(run == 0 ? 1 : Math.max(2, before));
+                try (HostStorage as = TestData.storage(a); HostStorage bs = TestData.storage(b); HostStorage cs = TestData.poisoned(m * n)) {
+                    v.kernels().sgemm(false, false, m, n, k, 1f, as, 0, k, bs, 0, n, 0f, cs, 0, n);
+                    results[run] = TestData.floats(cs);
+                }
+            }
+        } finally {
+            WorkerPool.setSharedThreads(before);
+        }
+        KernelAssertions.assertClose(v + " 1 thread vs many", results[0], results[1], 1e-6);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -129,6 +204,22 @@ class F32GemmKernelsTest {
         }
     }
 
+    private static void checkFused(F32GemmKernels g, boolean ta, boolean tb, int m, int n, int k, float alpha, float beta,
+                                   boolean withBias, SplittableRandom rnd) {
+        int lda = Math.max(1, ta ? m : k), ldb = Math.max(1, tb ? k : n), ldc = n + 3;
+        float[] a = TestData.floats(rnd, (ta ? k : m) * lda + 1), b = TestData.floats(rnd, (tb ? n : k) * ldb + 1);
+        float[] c = TestData.floats(rnd, m * ldc), bias = withBias ? TestData.floats(rnd, n + 2) : null;
+        float[] biasView = bias == null ? null : java.util.Arrays.copyOfRange(bias, 2, n + 2);
+        float[] expected = c.clone();
+        Reference.gemm(ta, tb, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, expected, 0, ldc, biasView, true);
+        try (HostStorage as = TestData.storage(a); HostStorage bs = TestData.storage(b); HostStorage cs = TestData.storage(c);
+             HostStorage biass = bias == null ? null : TestData.storage(bias)) {
+            g.gemm(ta, tb, m, n, k, alpha, as, 0, lda, bs, 0, ldb, beta, cs, 0, ldc, biass, 2, true);
+            KernelAssertions.assertClose(String.format("%s fused ta=%b tb=%b %dx%dx%d beta=%s bias=%b", g.kernelId(m, n, k), ta, tb, m, n, k,
+                    beta, withBias), expected, TestData.floats(cs), TOLERANCE);
+        }
+    }
+
     private static int pick(SplittableRandom rnd) {
         return SIZES[rnd.nextInt(SIZES.length)];
     }
@@ -149,7 +240,7 @@ class F32GemmKernelsTest {
         try (HostStorage as = TestData.storage(a); HostStorage bs = TestData.storage(b); HostStorage cs = TestData.storage(c)) {
             g.sgemm(ta, tb, m, n, k, alpha, as, aOff, lda, bs, bOff, ldb, beta, cs, cOff, ldc);
             KernelAssertions.assertClose(String.format("%s ta=%b tb=%b m=%d n=%d k=%d alpha=%s beta=%s lda=%d ldb=%d ldc=%d",
-                    g.kernelId(), ta, tb, m, n, k, alpha, beta, lda, ldb, ldc), expected, TestData.floats(cs), TOLERANCE);
+                    g.kernelId(m, n, k), ta, tb, m, n, k, alpha, beta, lda, ldb, ldc), expected, TestData.floats(cs), TOLERANCE);
         }
     }
 }

@@ -42,6 +42,12 @@ public final class Reference {
      */
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                              float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+        gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, null, false);
+    }
+
+    /** {@link #sgemm} with the fused epilogue: {@code C = act(alpha op(A) op(B) + beta C + bias)}, bias (n) or null. */
+    public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                            float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, float[] bias, boolean relu) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double acc = 0;
@@ -53,7 +59,8 @@ public final class Reference {
                     }
                 }
                 double prior = beta == 0 ? 0 : (double) beta * c[cOff + i * ldc + j];
-                c[cOff + i * ldc + j] = (float) (alpha == 0 ? prior : alpha * acc + prior);
+                double x = (alpha == 0 ? prior : alpha * acc + prior) + (bias == null ? 0 : bias[j]);
+                c[cOff + i * ldc + j] = (float) (relu && !(x > 0) && !Double.isNaN(x) ? 0 : x);
             }
         }
     }

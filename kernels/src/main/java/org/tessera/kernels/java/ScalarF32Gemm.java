@@ -31,9 +31,10 @@ final class ScalarF32Gemm extends CheckedF32Gemm {
     @Override
     protected void run(boolean transA, boolean transB, int m, int n, int k, float alpha,
                        Storage a, long aOffset, long lda, Storage b, long bOffset, long ldb,
-                       float beta, Storage c, long cOffset, long ldc) {
+                       float beta, Storage c, long cOffset, long ldc, Storage bias, long biasOffset, boolean relu) {
         MemorySegment as = ((HostStorage) a).segment(), bs = ((HostStorage) b).segment();
         MemorySegment cs = ((HostStorage) c).segment();
+        MemorySegment biass = bias == null ? null : ((HostStorage) bias).segment();
         // Element (i, p) of op(A) and (p, j) of op(B), whatever the transpose.
         long aRow = transA ? 1 : lda, aCol = transA ? lda : 1;
         long bRow = transB ? 1 : ldb, bCol = transB ? ldb : 1;
@@ -55,7 +56,9 @@ final class ScalarF32Gemm extends CheckedF32Gemm {
                 for (int j = 0; j < n; j++) {
                     // BLAS: beta == 0 overwrites C without reading it, so NaN/Inf in C do not leak.
                     float prior = beta == 0f ? 0f : beta * cs.getAtIndex(F32, ci + j);
-                    cs.setAtIndex(F32, ci + j, alpha == 0f ? prior : alpha * acc[j] + prior);
+                    float x = alpha == 0f ? prior : alpha * acc[j] + prior;
+                    if (biass != null) x += biass.getAtIndex(F32, biasOffset + j);
+                    cs.setAtIndex(F32, ci + j, relu && !(x > 0f) && !Float.isNaN(x) ? 0f : x);
                 }
             }
         });

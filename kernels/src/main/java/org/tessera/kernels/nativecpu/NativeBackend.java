@@ -19,6 +19,7 @@ public final class NativeBackend implements Backend {
     private final Isa maxIsa;
     private volatile Availability availability;
     private volatile NativeElementwise elementwise;
+    private volatile NativeF32Gemm gemm;
 
     /** @param maxIsa the highest ISA level kernels may use ({@code tessera.maxIsa}) */
     public NativeBackend(Isa maxIsa) {
@@ -39,6 +40,20 @@ public final class NativeBackend implements Backend {
     /** Loads the native library now (normally done on first use); failures are kept as the reason, not thrown. */
     public static void preload() {
         NativeLibrary.get();
+    }
+
+    /**
+     * Runs the FMA-peak diagnostic for {@code iterations} x 192 flops and returns the seconds it took.
+     *
+     * @throws IllegalStateException if the native backend is not available here
+     */
+    public double fmaPeakSeconds(long iterations) {
+        if (!availability().available()) throw new IllegalStateException("native backend " + availability());
+        long t0 = System.nanoTime();
+        float sink = NativeCpu.tsr_f32_fmapeak__avx2(iterations);
+        long t1 = System.nanoTime();
+        if (Float.isNaN(sink)) throw new AssertionError("unreachable: keeps the result alive");
+        return (t1 - t0) / 1e9;
     }
 
     /** CPU model and features, from CPUID when the library is loaded. */
@@ -77,6 +92,11 @@ public final class NativeBackend implements Backend {
             NativeElementwise e = elementwise;
             if (e == null) elementwise = e = new NativeElementwise(isa());
             return Support.of(family.kernelType().cast(e));
+        }
+        if (family == OpFamily.F32_GEMM) {
+            NativeF32Gemm g = gemm;
+            if (g == null) gemm = g = new NativeF32Gemm();
+            return Support.of(family.kernelType().cast(g));
         }
         return Support.refused("no native " + family + " kernels yet");
     }

@@ -40,4 +40,35 @@ final class NativeCpu {
                                           @Cast("const float*") long a, @Cast("size_t") long lda,
                                           @Cast("const float*") long b, @Cast("size_t") long ldb,
                                           @Cast("float*") long y, @Cast("size_t") long ldy);
+
+    static native @Cast("size_t") long tsr_f32_gemm_6x16_workspace_bytes__avx2();
+
+    static native void tsr_f32_gemm_6x16__avx2(int transA, int transB, @Cast("size_t") long m, @Cast("size_t") long n,
+                                               @Cast("size_t") long k, float alpha, @Cast("const float*") long a,
+                                               @Cast("size_t") long lda, @Cast("const float*") long b, @Cast("size_t") long ldb,
+                                               float beta, @Cast("float*") long c, @Cast("size_t") long ldc,
+                                               @Cast("const float*") long bias, int relu, @Cast("void*") long workspace);
+
+    static native @Cast("size_t") long tsr_f32_gemm_smallm_workspace_bytes__avx2();
+
+    static native void tsr_f32_gemm_smallm__avx2(int transA, int transB, @Cast("size_t") long m, @Cast("size_t") long n,
+                                                 @Cast("size_t") long k, float alpha, @Cast("const float*") long a,
+                                                 @Cast("size_t") long lda, @Cast("const float*") long b, @Cast("size_t") long ldb,
+                                                 float beta, @Cast("float*") long c, @Cast("size_t") long ldc,
+                                                 @Cast("const float*") long bias, int relu, @Cast("void*") long workspace);
+
+    static native @Cast("size_t") long tsr_f32_gemm_packed_b_bytes_6x16__avx2(@Cast("size_t") long k, @Cast("size_t") long n);
+
+    static native void tsr_f32_gemm_pack_b_6x16__avx2(int transB, @Cast("size_t") long k, @Cast("size_t") long n,
+                                                      @Cast("const float*") long b, @Cast("size_t") long ldb,
+                                                      @Cast("float*") long packed);
+
+    static native void tsr_f32_gemm_packed_6x16__avx2(int transA, @Cast("size_t") long m, @Cast("size_t") long n,
+                                                      @Cast("size_t") long k, @Cast("size_t") long j0, @Cast("size_t") long nc,
+                                                      float alpha, @Cast("const float*") long a, @Cast("size_t") long lda,
+                                                      @Cast("const float*") long packed, float beta, @Cast("float*") long c,
+                                                      @Cast("size_t") long ldc, @Cast("const float*") long bias, int relu,
+                                                      @Cast("void*") long workspace);
+
+    static native float tsr_f32_fmapeak__avx2(@Cast("size_t") long iterations);
 }

@@ -1,0 +1,97 @@
+package org.tessera.kernels.nativecpu;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.tessera.kernels.GemmGrid;
+import org.tessera.kernels.HostStorage;
+import org.tessera.kernels.MemoryKind;
+import org.tessera.kernels.Storage;
+import org.tessera.kernels.WorkerPool;
+import org.tessera.kernels.spi.CheckedF32Gemm;
+import org.tessera.kernels.spi.PackedF32;
+
+/**
+ * The AVX2 GEMM kernels ({@code f32_gemm_6x16__avx2}, and {@code f32_gemm_smallm__avx2} for m <= 16).
+ * C is split into a grid over the worker pool; each thread calls the single-threaded C driver on its block
+ * with its own workspace (allocated once per thread, never per call).
+ */
+final class NativeF32Gemm extends CheckedF32Gemm {
+    /**
+     * Up to this many rows of C the no-packing kernel wins (measured, n = k = 4096, bench/RESULTS.md): with
+     * transposed B its dot products beat the blocked kernel to m = 32; with plain B the crossover is near 10.
+     */
+    static final int SMALL_M_PLAIN_B = 8, SMALL_M_TRANSPOSED_B = 16;
+    private static final int MR = 6, NR = 16;
+
+    private static final long WORKSPACE_BYTES =
+            Math.max(NativeCpu.tsr_f32_gemm_6x16_workspace_bytes__avx2(), NativeCpu.tsr_f32_gemm_smallm_workspace_bytes__avx2());
+    /** Per-thread packing buffers; freed with the thread (GC-managed arena). */
+    private static final ThreadLocal<MemorySegment> WORKSPACE =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(WORKSPACE_BYTES, HostStorage.ALIGNMENT));
+
+    NativeF32Gemm() {
+        super(MemoryKind.HOST);
+    }
+
+    @Override
+    public String kernelId() {
+        return "f32_gemm_6x16__avx2";
+    }
+
+    @Override
+    public String kernelId(int m, int n, int k) {
+        return m <= SMALL_M_PLAIN_B ? "f32_gemm_smallm__avx2" : kernelId(); // for plain B; see run()
+    }
+
+    @Override
+    protected void run(boolean transA, boolean transB, int m, int n, int k, float alpha, Storage a, long aOffset, long lda,
+                       Storage b, long bOffset, long ldb, float beta, Storage c, long cOffset, long ldc,
+                       Storage bias, long biasOffset, boolean relu) {
+        long ap = address(a, aOffset), bp = address(b, bOffset), cp = address(c, cOffset);
+        long biasp = bias == null ? 0 : address(bias, biasOffset);
+        boolean small = m <= (transB ? SMALL_M_TRANSPOSED_B : SMALL_M_PLAIN_B);
+        GemmGrid grid = GemmGrid.plan(m, n, k, WorkerPool.shared().threads(), small ? m : MR, NR);
+        int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
+        WorkerPool.shared().parallelFor(grid.tasks(), t -> {
+            int i0 = grid.rowStart(t), i1 = grid.rowEnd(t), j0 = grid.colStart(t), j1 = grid.colEnd(t);
+            if (i0 >= i1 || j0 >= j1) return;
+            long as = ap + 4L * (transA ? i0 : i0 * lda), bs = bp + 4L * (transB ? j0 * ldb : j0);
+            long cs = cp + 4L * (i0 * ldc + j0), biass = biasp == 0 ? 0 : biasp + 4L * j0;
+            long ws = WORKSPACE.get().address();
+            if (small) {
+                NativeCpu.tsr_f32_gemm_smallm__avx2(ta, tb, i1 - i0, j1 - j0, k, alpha, as, lda, bs, ldb, beta, cs, ldc, biass, relu ? 1 : 0, ws);
+            } else {
+                NativeCpu.tsr_f32_gemm_6x16__avx2(ta, tb, i1 - i0, j1 - j0, k, alpha, as, lda, bs, ldb, beta, cs, ldc, biass, relu ? 1 : 0, ws);
+            }
+        });
+    }
+
+    @Override
+    protected PackedF32 runPack(boolean transB, int k, int n, Storage b, long bOffset, long ldb) {
+        HostStorage packed = HostStorage.allocate(NativeCpu.tsr_f32_gemm_packed_b_bytes_6x16__avx2(k, n));
+        NativeCpu.tsr_f32_gemm_pack_b_6x16__avx2(transB ? 1 : 0, k, n, address(b, bOffset), ldb, packed.segment().address());
+        return new PackedF32(this, k, n, packed);
+    }
+
+    @Override
+    protected void runPacked(boolean transA, int m, float alpha, Storage a, long aOffset, long lda, PackedF32 b, float beta,
+                             Storage c, long cOffset, long ldc, Storage bias, long biasOffset, boolean relu) {
+        int n = b.n(), k = b.k();
+        long ap = address(a, aOffset), cp = address(c, cOffset), pp = address(b.storage(), 0);
+        long biasp = bias == null ? 0 : address(bias, biasOffset);
+        GemmGrid grid = GemmGrid.plan(m, n, k, WorkerPool.shared().threads(), MR, NR);
+        int ta = transA ? 1 : 0;
+        WorkerPool.shared().parallelFor(grid.tasks(), t -> {
+            int i0 = grid.rowStart(t), i1 = grid.rowEnd(t), j0 = grid.colStart(t), j1 = grid.colEnd(t);
+            if (i0 >= i1 || j0 >= j1) return;
+            long as = ap + 4L * (transA ? i0 : i0 * lda);
+            // C and bias are passed whole: the kernel indexes columns from j0 itself (packed panels are absolute).
+            NativeCpu.tsr_f32_gemm_packed_6x16__avx2(ta, i1 - i0, n, k, j0, j1 - j0, alpha, as, lda, pp, beta,
+                    cp + 4L * i0 * ldc, ldc, biasp, relu ? 1 : 0, WORKSPACE.get().address());
+        });
+    }
+
+    private static long address(Storage s, long elementOffset) {
+        return ((HostStorage) s).segment().address() + 4 * elementOffset;
+    }
+}
