@@ -14,7 +14,7 @@ import org.tessera.kernels.spi.Support;
 public final class JavaBackend implements Backend {
     public static final String NAME = "java";
 
-    private final ScalarF32Gemm gemm = new ScalarF32Gemm();
+    private final ScalarF32Gemm scalarGemm = new ScalarF32Gemm();
     private final ScalarElementwise scalarElementwise = new ScalarElementwise();
 
     /** Probed on first use: loading the Vector API costs start-up time that GEMM-only apps need not pay. */
@@ -51,7 +51,7 @@ public final class JavaBackend implements Backend {
     @Override
     public <T> Support<T> kernels(OpFamily<T> family) {
         if (family == OpFamily.ELEMENTWISE) return Support.of(family.kernelType().cast(Vectors.SUPPORT.elementwise()));
-        if (family == OpFamily.F32_GEMM) return Support.of(family.kernelType().cast(gemm));
+        if (family == OpFamily.F32_GEMM) return Support.of(family.kernelType().cast(Vectors.SUPPORT.gemm()));
         return Support.refused("no java " + family + " kernels yet");
     }
 
@@ -59,6 +59,9 @@ public final class JavaBackend implements Backend {
     public <T> List<T> variants(OpFamily<T> family) {
         if (family == OpFamily.ELEMENTWISE && Vectors.SUPPORT.vectorized()) {
             return List.of(family.kernelType().cast(Vectors.SUPPORT.elementwise()), family.kernelType().cast(scalarElementwise));
+        }
+        if (family == OpFamily.F32_GEMM && Vectors.SUPPORT.vectorized()) {
+            return List.of(family.kernelType().cast(Vectors.SUPPORT.gemm()), family.kernelType().cast(scalarGemm));
         }
         return Backend.super.variants(family);
     }

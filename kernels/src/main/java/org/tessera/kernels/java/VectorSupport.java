@@ -1,6 +1,7 @@
 package org.tessera.kernels.java;
 
 import org.tessera.kernels.spi.ElementwiseKernels;
+import org.tessera.kernels.spi.F32GemmKernels;
 
 /**
  * Finds out once whether the Vector API can be used, Lucene-style: the Panama classes are constructed
@@ -8,27 +9,33 @@ import org.tessera.kernels.spi.ElementwiseKernels;
  * species too narrow to pay off) selects the scalar kernels with one line saying why.
  *
  * @param elementwise the elementwise kernels to use
+ * @param gemm        the f32 GEMM to use
  * @param description what was chosen and why, for the info report
  * @param vectorized  whether the Panama kernels were chosen
  */
-record VectorSupport(ElementwiseKernels elementwise, String description, boolean vectorized) {
+record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, String description, boolean vectorized) {
     static VectorSupport detect() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             return scalar("Vector API module absent: start the JVM with --add-modules jdk.incubator.vector");
         }
         try {
-            Class<?> cls = Class.forName("org.tessera.kernels.java.PanamaElementwise");
-            var ctor = cls.getDeclaredConstructor();
-            ElementwiseKernels panama = (ElementwiseKernels) ctor.newInstance();
-            int bits = (int) cls.getDeclaredMethod("bits").invoke(null);
+            Class<?> elementwise = Class.forName("org.tessera.kernels.java.PanamaElementwise");
+            int bits = (int) elementwise.getDeclaredMethod("bits").invoke(null);
             if (bits < 128) return scalar("preferred vector species is only " + bits + " bits");
-            return new VectorSupport(panama, "Vector API, " + bits + "-bit preferred species", true);
+            return new VectorSupport((ElementwiseKernels) construct(elementwise),
+                    (F32GemmKernels) construct(Class.forName("org.tessera.kernels.java.PanamaF32Gemm")),
+                    "Vector API, " + bits + "-bit preferred species", true);
         } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
             return scalar("Vector API unusable (" + e + ")");
         }
     }
 
+    private static Object construct(Class<?> cls) throws ReflectiveOperationException {
+        var ctor = cls.getDeclaredConstructor();
+        return ctor.newInstance();
+    }
+
     private static VectorSupport scalar(String why) {
-        return new VectorSupport(new ScalarElementwise(), "scalar kernels: " + why, false);
+        return new VectorSupport(new ScalarElementwise(), new ScalarF32Gemm(), "scalar kernels: " + why, false);
     }
 }
