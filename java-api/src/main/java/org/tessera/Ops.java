@@ -141,12 +141,22 @@ public final class Ops {
 
     /** a (m, k) times b (k, n): a new (m, n) tensor. Transposed views are used without copying. */
     public Tensor matmul(Tensor a, Tensor b) {
+        return matmul(a, b, null, Activation.IDENTITY);
+    }
+
+    /** out (m, n) = a (m, k) times b (k, n). Returns out. */
+    public Tensor matmul(Tensor a, Tensor b, Tensor out) {
+        return matmul(a, b, null, Activation.IDENTITY, out);
+    }
+
+    /** act(a (m, k) times b (k, n) + bias (n)) in one pass: a new (m, n) tensor. bias may be null. */
+    public Tensor matmul(Tensor a, Tensor b, Tensor bias, Activation act) {
         requireRank2("a", a);
         requireRank2("b", b);
         requireF32("a", a);
         Tensor out = a.allocateSibling(a.dim(0), b.dim(1));
         try {
-            return matmul(a, b, out);
+            return matmul(a, b, bias, act, out);
         } catch (RuntimeException e) {
             out.close();
             throw e;
@@ -154,43 +164,137 @@ public final class Ops {
     }
 
     /**
-     * out (m, n) = a (m, k) times b (k, n). Returns out.
+     * out (m, n) = act(a (m, k) times b (k, n) + bias (n)), fused into the GEMM's store of out. bias may be
+     * null. Any layout of a and b works; row-major and transposed views are read in place. Returns out.
      *
-     * @throws IllegalArgumentException if the inner dimensions or out's shape do not match, naming them
+     * @throws IllegalArgumentException if the inner dimensions, out's shape or bias's shape do not match, naming them
      */
-    public Tensor matmul(Tensor a, Tensor b, Tensor out) {
+    public Tensor matmul(Tensor a, Tensor b, Tensor bias, Activation act, Tensor out) {
         requireF32("a", a);
         requireF32("b", b);
-        requireF32("out", out);
         requireRank2("a", a);
         requireRank2("b", b);
-        requireRank2("out", out);
         long m = a.dim(0), k = a.dim(1), n = b.dim(1);
         if (b.dim(0) != k) {
             throw new IllegalArgumentException("matmul: a is " + Arrays.toString(a.shape()) + " and b is " + Arrays.toString(b.shape())
                     + ": a's columns (" + k + ") must equal b's rows (" + b.dim(0) + ")");
         }
-        if (out.dim(0) != m || out.dim(1) != n) {
-            throw new IllegalArgumentException("matmul: out is " + Arrays.toString(out.shape()) + ", expected [" + m + ", " + n + "]");
-        }
-        if (m > Integer.MAX_VALUE || n > Integer.MAX_VALUE || k > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("matmul: dimensions above 2^31-1 are not supported: " + m + "x" + k + "x" + n);
-        }
-        MemoryKind memory = requireSameMemory(a, b, out);
+        checkOutAndBias(m, n, bias, act, out);
+        requireIntSizes(m, n, k);
+        MemoryKind memory = requireSameMemory(bias == null ? new Tensor[] {a, b, out} : new Tensor[] {a, b, out, bias});
         F32GemmKernels gemm = select(OpFamily.F32_GEMM, memory).kernels();
-        GemmOperand ga = GemmOperand.of(a), gb = GemmOperand.of(b);
+        GemmOperand ga = GemmOperand.of(a), gb = GemmOperand.of(b), gbias = bias == null ? null : GemmOperand.ofVector(bias);
         Tensor c = Slabs.rowContiguous(out) ? out : out.copy();
         try {
-            long ldc = m <= 1 ? Math.max(n, 1) : c.strides()[0];
-            gemm.sgemm(ga.transposed, gb.transposed, (int) m, (int) n, (int) k, 1f, ga.tensor.storage(), ga.tensor.offset(),
-                    ga.ld, gb.tensor.storage(), gb.tensor.offset(), gb.ld, 0f, c.storage(), c.offset(), ldc);
+            gemm.gemm(ga.transposed, gb.transposed, (int) m, (int) n, (int) k, 1f, ga.tensor.storage(), ga.tensor.offset(), ga.ld,
+                    gb.tensor.storage(), gb.tensor.offset(), gb.ld, 0f, c.storage(), c.offset(), ldc(c, m, n),
+                    gbias == null ? null : gbias.tensor.storage(), gbias == null ? 0 : gbias.tensor.offset(), act == Activation.RELU);
             if (c != out) out.copyFrom(c);
         } finally {
             ga.release();
             gb.release();
+            if (gbias != null) gbias.release();
             if (c != out) c.close();
         }
         return out;
+    }
+
+    /**
+     * Packs b (k, n) once for this Ops' GEMM kernels (the automatic choice for b's memory, or the bound
+     * backend); the result is independent of b and owned by the caller.
+     */
+    public PackedMatrix pack(Tensor b) {
+        requireF32("b", b);
+        requireRank2("b", b);
+        requireIntSizes(1, b.dim(1), b.dim(0));
+        Selection<F32GemmKernels> sel = select(OpFamily.F32_GEMM, b.memoryKind());
+        GemmOperand gb = GemmOperand.of(b);
+        try {
+            return new PackedMatrix(sel.kernels().pack(gb.transposed, (int) b.dim(0), (int) b.dim(1), gb.tensor.storage(),
+                    gb.tensor.offset(), gb.ld), sel.backend());
+        } finally {
+            gb.release();
+        }
+    }
+
+    /** act(a (m, k) times packed b (k, n) + bias (n)): a new (m, n) tensor. bias may be null. */
+    public Tensor matmul(Tensor a, PackedMatrix b, Tensor bias, Activation act) {
+        requireF32("a", a);
+        requireRank2("a", a);
+        Tensor out = a.allocateSibling(a.dim(0), b.cols());
+        try {
+            return matmul(a, b, bias, act, out);
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /**
+     * out (m, n) = act(a (m, k) times packed b (k, n) + bias (n)). Returns out.
+     *
+     * @throws IllegalArgumentException if shapes do not match, or b was packed by another backend's kernels
+     */
+    public Tensor matmul(Tensor a, PackedMatrix b, Tensor bias, Activation act, Tensor out) {
+        requireF32("a", a);
+        requireRank2("a", a);
+        Objects.requireNonNull(b, "b");
+        long m = a.dim(0), k = a.dim(1), n = b.cols();
+        if (b.rows() != k) {
+            throw new IllegalArgumentException("matmul: a is " + Arrays.toString(a.shape()) + " and packed b is [" + b.rows() + ", " + n
+                    + "]: a's columns (" + k + ") must equal b's rows (" + b.rows() + ")");
+        }
+        checkOutAndBias(m, n, bias, act, out);
+        MemoryKind memory = requireSameMemory(bias == null ? new Tensor[] {a, out} : new Tensor[] {a, out, bias});
+        Selection<F32GemmKernels> sel = select(OpFamily.F32_GEMM, memory);
+        if (b.packed().owner() != sel.kernels()) {
+            throw new IllegalArgumentException("b was packed for the " + b.backend().name() + " backend but this op runs on "
+                    + sel.backend().name() + ": pack it with the same Ops (or backend)");
+        }
+        GemmOperand ga = GemmOperand.of(a), gbias = bias == null ? null : GemmOperand.ofVector(bias);
+        Tensor c = Slabs.rowContiguous(out) ? out : out.copy();
+        try {
+            sel.kernels().gemmPacked(ga.transposed, (int) m, 1f, ga.tensor.storage(), ga.tensor.offset(), ga.ld, b.packed(), 0f,
+                    c.storage(), c.offset(), ldc(c, m, n), gbias == null ? null : gbias.tensor.storage(),
+                    gbias == null ? 0 : gbias.tensor.offset(), act == Activation.RELU);
+            if (c != out) out.copyFrom(c);
+        } finally {
+            ga.release();
+            if (gbias != null) gbias.release();
+            if (c != out) c.close();
+        }
+        return out;
+    }
+
+    /** The GEMM kernel id an (m, n, k) product runs, e.g. {@code f32_gemm_6x16__avx2}. */
+    public String gemmKernelId(MemoryKind memory, int m, int n, int k) {
+        return select(OpFamily.F32_GEMM, memory).kernels().kernelId(m, n, k);
+    }
+
+    private static void checkOutAndBias(long m, long n, Tensor bias, Activation act, Tensor out) {
+        Objects.requireNonNull(act, "act");
+        requireF32("out", out);
+        requireRank2("out", out);
+        if (out.dim(0) != m || out.dim(1) != n) {
+            throw new IllegalArgumentException("matmul: out is " + Arrays.toString(out.shape()) + ", expected [" + m + ", " + n + "]");
+        }
+        if (bias != null) {
+            requireF32("bias", bias);
+            if (bias.rank() != 1 || bias.dim(0) != n) {
+                throw new IllegalArgumentException("matmul: bias is " + Arrays.toString(bias.shape()) + ", expected [" + n + "]");
+            }
+        }
+    }
+
+    private static void requireIntSizes(long m, long n, long k) {
+        if (m > Integer.MAX_VALUE || n > Integer.MAX_VALUE || k > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("matmul: dimensions above 2^31-1 are not supported: " + m + "x" + k + "x" + n);
+        }
+    }
+
+    /** Row stride of a row-contiguous output (any value >= n when it has one row). */
+    private static long ldc(Tensor c, long m, long n) {
+        return m <= 1 ? Math.max(n, 1) : c.strides()[0];
     }
 
     /**
@@ -205,6 +309,12 @@ public final class Ops {
             if (rows <= 1 || st[0] == 1) return new GemmOperand(t, true, cols <= 1 ? Math.max(rows, 1) : Math.max(st[1], 1), false);
             Tensor c = t.copy();
             return new GemmOperand(c, false, Math.max(cols, 1), true);
+        }
+
+        /** A 1-D operand (bias): read in place when its elements are adjacent, else copied. */
+        static GemmOperand ofVector(Tensor v) {
+            if (v.dim(0) <= 1 || v.strides()[0] == 1) return new GemmOperand(v, false, Math.max(v.dim(0), 1), false);
+            return new GemmOperand(v.copy(), false, v.dim(0), true);
         }
 
         void release() {

@@ -118,6 +118,47 @@ class OpsTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("backends")
+    void fusedBiasReluAndPackedWeights(String backend, SplittableRandom rnd) {
+        Ops ops = ops(backend, OpFamily.F32_GEMM);
+        int[][] shapes = {{1, 10, 784}, {5, 37, 64}, {64, 128, 300}, {7, 300, 5}};
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2];
+            float[] x = TestData.floats(rnd, m * k), w = TestData.floats(rnd, n * k), bias = TestData.floats(rnd, n);
+            float[] e = new float[m * n];
+            // w stored (n, k) like a Linear layer's weight; the product uses its transpose
+            Reference.gemm(false, true, m, n, k, 1f, x, 0, k, w, 0, k, 0f, e, 0, n, bias, true);
+            try (Tensor tx = Tensor.of(x, m, k); Tensor tw = Tensor.of(w, n, k); Tensor tb = Tensor.of(bias, n);
+                 Tensor y = ops.matmul(tx, tw.t(), tb, Activation.RELU); PackedMatrix packed = ops.pack(tw.t());
+                 Tensor yp = ops.matmul(tx, packed, tb, Activation.RELU)) {
+                KernelAssertions.assertClose("fused " + m + "x" + n + "x" + k, e, y.toFloatArray(), 1e-5);
+                KernelAssertions.assertClose("packed " + m + "x" + n + "x" + k, e, yp.toFloatArray(), 1e-5);
+                for (float v : y.toFloatArray()) assertTrue(v >= 0f, "ReLU output must be >= 0");
+            }
+        }
+    }
+
+    @Test
+    void packedWeightsAreCheckedAgainstTheirBackendAndShape(SplittableRandom rnd) {
+        Backend nativeBackend = Tessera.backend("native");
+        assumeTrue(nativeBackend.availability().available(), "native " + nativeBackend.availability());
+        try (Tensor w = Tensor.of(TestData.floats(rnd, 12), 3, 4); Tensor x = Tensor.of(TestData.floats(rnd, 6), 2, 3);
+             PackedMatrix packed = Ops.on("java").pack(w)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Ops.on(nativeBackend).matmul(x, packed, null, Activation.IDENTITY));
+            assertTrue(e.getMessage().contains("packed for the java backend"), e.getMessage());
+            try (Tensor wrong = Tensor.allocate(DType.F32, 2, 4)) {
+                e = assertThrows(IllegalArgumentException.class, () -> Ops.on("java").matmul(wrong, packed, null, Activation.IDENTITY));
+                assertTrue(e.getMessage().contains("a's columns (4) must equal b's rows (3)"), e.getMessage());
+            }
+            try (Tensor badBias = Tensor.allocate(DType.F32, 5)) {
+                e = assertThrows(IllegalArgumentException.class, () -> Ops.on("java").matmul(x, packed, badBias, Activation.RELU));
+                assertTrue(e.getMessage().contains("bias is [5], expected [4]"), e.getMessage());
+            }
+        }
+    }
+
     @Test
     void matmulIntoAStridedOutput(SplittableRandom rnd) {
         float[] a = TestData.floats(rnd, 12), b = TestData.floats(rnd, 20);
