@@ -9,6 +9,7 @@ import java.util.stream.Collectors;
 import org.tessera.kernels.cuda.CudaBackend;
 import org.tessera.kernels.java.JavaBackend;
 import org.tessera.kernels.nativecpu.NativeBackend;
+import org.tessera.kernels.openblas.OpenBlasBackend;
 import org.tessera.kernels.spi.Backend;
 import org.tessera.kernels.spi.OpFamily;
 import org.tessera.kernels.spi.Support;
@@ -16,7 +17,7 @@ import org.tessera.kernels.spi.Support;
 /**
  * The ordered candidate list of backends and the rule that picks one per op family, oneDNN-style: for
  * the memory the operands live in, the first available backend that accepts the family wins (order:
- * cuda, native, java). A forced backend ({@code -Dtessera.backend=...} or {@link #setForced}) replaces the
+ * cuda, native, java; opt-in backends such as openblas only when forced or named). A forced backend ({@code -Dtessera.backend=...} or {@link #setForced}) replaces the
  * rule and fails loudly when it cannot serve. Choices are made once per (family, memory) and cached; with
  * {@code tessera.verbose} every refusal is logged with its reason.
  */
@@ -44,7 +45,7 @@ public final class Backends {
 
     /** The standard candidates (cuda, native, java) configured by {@code config}. */
     public static Backends standard(Config config) {
-        return new Backends(config, List.of(new CudaBackend(), new NativeBackend(config.maxIsa()), new JavaBackend()));
+        return new Backends(config, List.of(new CudaBackend(), new NativeBackend(config.maxIsa()), new JavaBackend(), new OpenBlasBackend()));
     }
 
     /** The library-wide registry, configured from system properties on first use. */
@@ -141,7 +142,7 @@ public final class Backends {
     private <T> Selection<T> selectFirst(OpFamily<T> family, MemoryKind memory) {
         List<String> refusals = new ArrayList<>();
         for (Backend b : candidates) {
-            if (b.memoryKind() != memory) continue;
+            if (b.memoryKind() != memory || !b.automatic()) continue;
             if (!b.availability().available()) {
                 refusals.add(b.name() + ": " + b.availability().detail());
                 continue;

@@ -21,8 +21,12 @@ import org.tessera.kernels.spi.Support;
 /** The selection rule (first available backend that accepts the family wins) and its overrides. */
 class BackendsTest {
     /** A backend whose availability and answers a test sets. */
-    private record Fake(String name, MemoryKind memoryKind, Availability availability, String refusal, ElementwiseKernels kernels)
-            implements Backend {
+    private record Fake(String name, MemoryKind memoryKind, Availability availability, String refusal, ElementwiseKernels kernels,
+                        boolean automatic) implements Backend {
+        Fake(String name, MemoryKind memoryKind, Availability availability, String refusal, ElementwiseKernels kernels) {
+            this(name, memoryKind, availability, refusal, kernels, true);
+        }
+
         @Override
         public <T> Support<T> kernels(OpFamily<T> family) {
             if (refusal != null || family != OpFamily.ELEMENTWISE) return Support.refused(refusal == null ? "no" : refusal);
@@ -97,10 +101,21 @@ class BackendsTest {
     @Test
     void standardOrderIsCudaNativeJava() {
         Backends registry = Backends.standard(config());
-        assertEquals(List.of("cuda", "native", "java"), registry.all().stream().map(Backend::name).toList());
+        assertEquals(List.of("cuda", "native", "java", "openblas"), registry.all().stream().map(Backend::name).toList());
         Backend chosen = registry.select(OpFamily.ELEMENTWISE, MemoryKind.HOST).backend();
         Backend nativeBackend = registry.byName("native");
         assertEquals(nativeBackend.availability().available() ? "native" : "java", chosen.name());
+    }
+
+    @Test
+    void optInBackendsRunOnlyWhenAskedFor() {
+        Backend optIn = new Fake("peer", MemoryKind.HOST, Availability.available("ok"), null, ANY, false);
+        Backend fallback = fake("java", true, null);
+        Backends registry = new Backends(config(), List.of(optIn, fallback));
+        assertSame(fallback, registry.select(OpFamily.ELEMENTWISE, MemoryKind.HOST).backend());
+        registry.setForced("peer");
+        assertSame(optIn, registry.select(OpFamily.ELEMENTWISE, MemoryKind.HOST).backend());
+        assertSame(optIn, registry.selectOn(OpFamily.ELEMENTWISE, optIn).backend());
     }
 
     @Test

@@ -34,6 +34,14 @@ public interface Backend {
         return s.supported() ? List.of(s.kernels()) : List.of();
     }
 
+    /**
+     * Whether the automatic choice may pick this backend; false for opt-in backends (peers such as
+     * openblas), which run only when forced or named.
+     */
+    default boolean automatic() {
+        return true;
+    }
+
     /** Allocation and copies for a device backend; empty for host backends. */
     default Optional<DeviceMemory> deviceMemory() {
         return Optional.empty();
