@@ -73,29 +73,45 @@ static void pack_a(int trans, size_t mc, size_t kc, const float *a, size_t lda, 
 /* B block (kc x nc) at b, row-major with row stride ldb (or transposed: stored nc x kc) into 16-column
  * micro-panels: panel j holds bp[p * 16 + c] = B[p][j*16 + c], columns past nc zero. */
 static void pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, float *bp) {
-  for (size_t j = 0; j < nc; j += NR, bp += NR * kc) {
-    const size_t cols = nc - j < NR ? nc - j : NR;
-    if (!trans && cols == NR) { /* two contiguous vectors per row */
-      for (size_t p = 0; p < kc; p++) {
-        _mm256_store_ps(bp + p * NR, _mm256_loadu_ps(b + p * ldb + j));
-        _mm256_store_ps(bp + p * NR + 8, _mm256_loadu_ps(b + p * ldb + j + 8));
+  if (!trans) {
+    /* 8 rows at a time across the whole width: 8 sequential read streams, 512 contiguous bytes written per
+     * panel. (Panel by panel instead would read 64 bytes per row with ldb stride -- for a power-of-two ldb
+     * all in one cache set, measured at 3 GB/s.) */
+    const size_t full = nc / NR * NR;
+    for (size_t p0 = 0; p0 < kc; p0 += 8) {
+      const size_t rows = kc - p0 < 8 ? kc - p0 : 8;
+      for (size_t j = 0; j < full; j += NR) {
+        float *dst = bp + j * kc + p0 * NR;
+        for (size_t r = 0; r < rows; r++) {
+          const float *src = b + (p0 + r) * ldb + j;
+          _mm256_store_ps(dst + r * NR, _mm256_loadu_ps(src));
+          _mm256_store_ps(dst + r * NR + 8, _mm256_loadu_ps(src + 8));
+        }
       }
-    } else if (!trans) {
-      const __m256i m0 = tsr_avx2_tail_mask(cols < 8 ? cols : 8), m1 = tsr_avx2_tail_mask(cols > 8 ? cols - 8 : 0);
-      for (size_t p = 0; p < kc; p++) {
-        _mm256_store_ps(bp + p * NR, _mm256_maskload_ps(b + p * ldb + j, m0));
-        _mm256_store_ps(bp + p * NR + 8, _mm256_maskload_ps(b + p * ldb + j + 8, m1));
+      if (full < nc) { /* last, partial panel: masked loads leave its padding columns zero */
+        const size_t cols = nc - full;
+        const __m256i m0 = tsr_avx2_tail_mask(cols < 8 ? cols : 8), m1 = tsr_avx2_tail_mask(cols > 8 ? cols - 8 : 0);
+        float *dst = bp + full * kc + p0 * NR;
+        for (size_t r = 0; r < rows; r++) {
+          const float *src = b + (p0 + r) * ldb + full;
+          _mm256_store_ps(dst + r * NR, _mm256_maskload_ps(src, m0));
+          _mm256_store_ps(dst + r * NR + 8, _mm256_maskload_ps(src + 8, m1));
+        }
       }
-    } else { /* B[p][j + c] = b[(j + c) * ldb + p]: 8x8 register transposes of the source's rows */
-      const size_t c8 = cols & ~(size_t)7, k8 = kc & ~(size_t)7;
-      for (size_t c = 0; c < c8; c += 8) {
-        for (size_t p = 0; p < k8; p += 8) tsr_avx2_transpose_8x8(b + (j + c) * ldb + p, ldb, bp + p * NR + c, NR);
-        for (size_t p = k8; p < kc; p++)
-          for (size_t q = c; q < c + 8; q++) bp[p * NR + q] = b[(j + q) * ldb + p];
-      }
-      for (size_t p = 0; p < kc; p++)
-        for (size_t c = c8; c < NR; c++) bp[p * NR + c] = c < cols ? b[(j + c) * ldb + p] : 0.0f;
     }
+    return;
+  }
+  for (size_t j = 0; j < nc; j += NR, bp += NR * kc) {
+    /* B[p][j + c] = b[(j + c) * ldb + p]: 8x8 register transposes; 8 source rows read sequentially */
+    const size_t cols = nc - j < NR ? nc - j : NR;
+    const size_t c8 = cols & ~(size_t)7, k8 = kc & ~(size_t)7;
+    for (size_t c = 0; c < c8; c += 8) {
+      for (size_t p = 0; p < k8; p += 8) tsr_avx2_transpose_8x8(b + (j + c) * ldb + p, ldb, bp + p * NR + c, NR);
+      for (size_t p = k8; p < kc; p++)
+        for (size_t q = c; q < c + 8; q++) bp[p * NR + q] = b[(j + q) * ldb + p];
+    }
+    for (size_t p = 0; p < kc; p++)
+      for (size_t c = c8; c < NR; c++) bp[p * NR + c] = c < cols ? b[(j + c) * ldb + p] : 0.0f;
   }
 }
 

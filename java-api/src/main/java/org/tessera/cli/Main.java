@@ -11,6 +11,8 @@ import org.tessera.Tessera;
 import org.tessera.kernels.Backends;
 import org.tessera.kernels.DType;
 import org.tessera.kernels.MemoryKind;
+import org.tessera.kernels.WorkerPool;
+import org.tessera.kernels.nativecpu.NativeBackend;
 import org.tessera.kernels.spi.Backend;
 import org.tessera.kernels.spi.OpFamily;
 import org.tessera.kernels.spi.UnaryOp;
@@ -28,6 +30,7 @@ public final class Main {
             case "info" -> System.out.print(Tessera.info());
             case "quickbench" -> QuickBench.run();
             case "startup" -> startup();
+            case "peak" -> peak();
             case "help", "-h", "--help" -> usage(0);
             default -> {
                 System.err.println("tessera: unknown command '" + command + "'");
@@ -42,6 +45,7 @@ public final class Main {
                   info         JDK, CPU, ISA, threads, backends (available or why not) and each op's backend
                   quickbench   a short in-process timing of the kernels that exist, per backend (JMH: toolchain/bench)
                   startup      time from JVM start to the end of the first CPU GEMM call
+                  peak         the fp32 FMA ceiling of this CPU, 1 thread and all threads (native AVX2 loop)
                 system properties: -Dtessera.backend=java|native|cuda  -Dtessera.threads=N  -Dtessera.maxIsa=baseline|avx2|avx512  -Dtessera.verbose=true""");
         System.exit(status);
     }
@@ -59,6 +63,22 @@ public final class Main {
         Backend gemm = Backends.get().select(OpFamily.F32_GEMM, MemoryKind.HOST).backend();
         System.out.printf(Locale.ROOT, "first CPU GEMM (64x64x64, %s backend) returned %d ms after JVM start (%d ms after main() began)%n",
                 gemm.name(), Duration.between(jvmStart, done).toMillis(), Duration.between(mainStart, done).toMillis());
+    }
+
+    /** FMA peak: independent FMA chains, no memory traffic; best of 5 runs of ~0.3 s, per thread count. */
+    private static void peak() {
+        NativeBackend nb = (NativeBackend) Tessera.backend(NativeBackend.NAME);
+        long iterations = 50_000_000L;
+        for (int threads : new int[] {1, Runtime.getRuntime().availableProcessors()}) {
+            double best = Double.MAX_VALUE;
+            WorkerPool pool = new WorkerPool(threads); // its own, sized exactly: threads are created before timing
+            for (int rep = 0; rep < 5; rep++) {
+                long t0 = System.nanoTime();
+                pool.parallelFor(threads, t -> nb.fmaPeakSeconds(iterations));
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            }
+            System.out.printf(Locale.ROOT, "fp32 FMA peak, %d thread(s): %.1f GFLOP/s%n", threads, threads * iterations * 192.0 / best / 1e9);
+        }
     }
 
     /** Short in-process timings; JMH (toolchain/bench) is the place for numbers worth quoting. */
