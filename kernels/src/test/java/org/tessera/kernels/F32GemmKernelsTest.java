@@ -171,6 +171,32 @@ class F32GemmKernelsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
+    void infinityFollowsBlas(Variant<F32GemmKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        for (int[] s : new int[][] {{3, 20, 9}, {40, 33, 300}}) {
+            int m = s[0], n = s[1], k = s[2];
+            float[] a = TestData.floats(rnd, m * k), b = TestData.floats(rnd, k * n);
+            a[1 * k + 2] = Float.POSITIVE_INFINITY; // row 1 of C: +-Inf (sign of B), or NaN where B's element is 0
+            b[4 * n + 5] = Float.NEGATIVE_INFINITY; // column 5 of C: -+Inf; (1, 5) meets both
+            float[] expected = new float[m * n];
+            Reference.sgemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, expected, 0, n);
+            try (HostStorage as = TestData.storage(a); HostStorage bs = TestData.storage(b); HostStorage cs = TestData.poisoned(m * n)) {
+                v.kernels().sgemm(false, false, m, n, k, 1f, as, 0, k, bs, 0, n, 0f, cs, 0, n);
+                float[] got = TestData.floats(cs);
+                for (int i = 0; i < m * n; i++) {
+                    if (!Float.isFinite(expected[i])) {
+                        assertTrue(Float.compare(expected[i], got[i]) == 0 || (Float.isNaN(expected[i]) && Float.isNaN(got[i])),
+                                v + " at " + i + ": reference " + expected[i] + ", actual " + got[i]);
+                    } else {
+                        assertTrue(Float.isFinite(got[i]), v + " at " + i + " should be finite, got " + got[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
     void invalidLeadingDimensionsNameTheArgument(Variant<F32GemmKernels> v) {
         assumeTrue(v.skipReason() == null, v.skipReason());
         F32GemmKernels g = v.kernels();

@@ -116,20 +116,26 @@ final class PanamaF32Gemm extends CheckedF32Gemm {
 
     /** Packed B: NR-column micro-panels, bp[panel * NR * kc + p * NR + col], zero-padded columns. */
     static void packB(boolean trans, int kc, int nc, MemorySegment b, long off, long ldb, float[] bp, int bpOff) {
-        for (int j = 0, base = bpOff; j < nc; j += NR, base += NR * kc) {
-            int cols = Math.min(NR, nc - j);
-            if (!trans && cols == NR) {
-                for (int p = 0; p < kc; p++) {
-                    long src = (off + p * ldb + j) * 4;
-                    FloatVector.fromMemorySegment(S, b, src, ORDER).intoArray(bp, base + p * NR);
-                    FloatVector.fromMemorySegment(S, b, src + 4L * L, ORDER).intoArray(bp, base + p * NR + L);
+        int full = trans ? 0 : nc / NR * NR;
+        // Plain B, whole panels: 8 rows at a time across the width, so the source is read as 8 sequential
+        // streams (panel by panel would read NR floats per row at stride ldb, which is slow for large ldb).
+        for (int p0 = 0; p0 < kc; p0 += 8) {
+            int rows = Math.min(8, kc - p0);
+            for (int j = 0; j < full; j += NR) {
+                int dst = bpOff + j * kc + p0 * NR;
+                for (int r = 0; r < rows; r++) {
+                    long src = (off + (p0 + r) * ldb + j) * 4;
+                    FloatVector.fromMemorySegment(S, b, src, ORDER).intoArray(bp, dst + r * NR);
+                    FloatVector.fromMemorySegment(S, b, src + 4L * L, ORDER).intoArray(bp, dst + r * NR + L);
                 }
-            } else {
-                for (int col = 0; col < NR; col++) {
-                    for (int p = 0; p < kc; p++) {
-                        bp[base + p * NR + col] = col >= cols ? 0f
-                                : b.getAtIndex(F32, trans ? off + (j + col) * ldb + p : off + p * ldb + j + col);
-                    }
+            }
+        }
+        for (int j = full; j < nc; j += NR) { // transposed B, and the partial last panel
+            int cols = Math.min(NR, nc - j), base = bpOff + j * kc;
+            for (int col = 0; col < NR; col++) {
+                for (int p = 0; p < kc; p++) {
+                    bp[base + p * NR + col] = col >= cols ? 0f
+                            : b.getAtIndex(F32, trans ? off + (j + col) * ldb + p : off + p * ldb + j + col);
                 }
             }
         }
