@@ -8,6 +8,7 @@ import java.util.Objects;
 import org.tessera.kernels.DType;
 import org.tessera.kernels.HostStorage;
 import org.tessera.kernels.MemoryKind;
+import org.tessera.kernels.Preload;
 import org.tessera.kernels.Storage;
 import org.tessera.kernels.spi.Backend;
 import org.tessera.kernels.spi.DeviceMemory;
@@ -26,6 +27,10 @@ import org.tessera.kernels.spi.DeviceMemory;
  * while another thread runs an op on the tensor throws instead of freeing memory in use.
  */
 public final class Tensor implements AutoCloseable {
+    static {
+        Preload.begin(); // the native library loads in the background while the app builds its tensors
+    }
+
     private final Storage storage;
     private final DeviceMemory device; // null for host memory
     private final DType dtype;

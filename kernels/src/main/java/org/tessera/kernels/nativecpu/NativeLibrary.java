@@ -15,9 +15,9 @@ import org.tessera.kernels.cpu.Isa;
  * @param cpuIsa     what CPU + OS support (BASELINE when not loaded)
  * @param buildIsa   the highest level the library has kernels for
  * @param compiler   the compiler that built it
- * @param cpu        CPU model and features (from CPUID when loaded)
+ * @param featureBits CPUID feature bits (TSR_FEAT_*), 0 when not loaded
  */
-record NativeLibrary(boolean loaded, String reason, String path, Isa cpuIsa, Isa buildIsa, String compiler, CpuInfo cpu) {
+record NativeLibrary(boolean loaded, String reason, String path, Isa cpuIsa, Isa buildIsa, String compiler, long featureBits) {
     private static final String JNI_NAME = "jniNativeCpu";
 
     private static final class Holder {
@@ -43,14 +43,22 @@ record NativeLibrary(boolean loaded, String reason, String path, Isa cpuIsa, Isa
         try {
             String path = Loader.load(NativeCpu.class);
             return new NativeLibrary(true, null, path, Isa.fromLevel(NativeCpu.tsr_cpu_isa_level()),
-                    Isa.fromLevel(NativeCpu.tsr_build_isa_level()), NativeCpu.tsr_build_compiler(),
-                    CpuInfo.fromCpuid(NativeCpu.tsr_cpu_feature_bits()));
+                    Isa.fromLevel(NativeCpu.tsr_build_isa_level()), NativeCpu.tsr_build_compiler(), NativeCpu.tsr_cpu_feature_bits());
         } catch (Throwable t) {
             return failed("native library failed to load: " + t);
         }
     }
 
     private static NativeLibrary failed(String reason) {
-        return new NativeLibrary(false, reason, null, Isa.BASELINE, Isa.BASELINE, null, CpuInfo.fromOs());
+        return new NativeLibrary(false, reason, null, Isa.BASELINE, Isa.BASELINE, null, 0);
+    }
+
+    /** CPU model and features, read on first request (not at load: it is only for reports). */
+    CpuInfo cpu() {
+        return CpuHolder.INFO;
+    }
+
+    private static final class CpuHolder {
+        static final CpuInfo INFO = get().loaded() ? CpuInfo.fromCpuid(get().featureBits()) : CpuInfo.fromOs();
     }
 }
