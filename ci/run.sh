@@ -20,6 +20,11 @@ fi
 command -v nvcc >/dev/null && echo "ci: nvcc $(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p'): CUDA kernels are compiled" \
   || echo "ci: no nvcc: CUDA kernels are not compiled in this run"
 ./toolchain/test
+# The kernels jar carries natives and PTX; it must stay small (users complain about gigabyte native jars).
+jar=$(ls kernels/target/tessera-kernels-*.jar | grep -v -- -tests.jar | head -n 1)
+size=$(stat -c %s "$jar")
+echo "ci: $jar is $((size / 1024)) KiB"
+if [ "$size" -gt $((10 * 1024 * 1024)) ]; then echo "ci: the kernels jar exceeds 10 MB" >&2; exit 1; fi
 # A build must never track its outputs.
 if git ls-files | grep -E '\.(so|a|o|ptx|cubin|fatbin|class|jar)$|(^|/)target/'; then
   echo "ci: build outputs are tracked by git (above); remove them" >&2
