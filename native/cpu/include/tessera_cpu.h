@@ -84,6 +84,40 @@ void tsr_f32_gemm_packed_6x16__avx2(int trans_a, size_t m, size_t n, size_t k, s
                                     const float *a, size_t lda, const float *packed, float beta, float *c,
                                     size_t ldc, const float *bias, int relu, void *workspace);
 
+/*
+ * int8 GEMM (i8_gemm_6x16__avx2): C = epilogue(A * B), A (m, k) u8 or s8 (a_signed) with zero point a_zero
+ * and scale a_scale, B (k, n) s8 weights packed once with their column sums, per-column scales w_scales (n).
+ * acc[i][j] = sum_p (A[i][p] - a_zero) * B[p][j], exact in s32 for k <= TSR_I8_GEMM_MAX_K. Outputs:
+ *   TSR_I8_OUT_S32  acc (bias and relu unused)
+ *   TSR_I8_OUT_F32  y = fma((float) acc, a_scale * w_scales[j], bias[j] or 0), relu: y < 0 -> 0
+ *   TSR_I8_OUT_U8/S8  y = fma((float) acc, (a_scale * w_scales[j]) / out_scale, bias[j] / out_scale or 0),
+ *                   clamped to [lo, hi] - out_zero, rounded half to even, + out_zero; lo is out_zero with relu
+ * (float operations in exactly this order, so the Java kernels and the tests reproduce it bit for bit).
+ * C is (m, n) with row stride ldc elements of the output type; the call computes columns [j0, j0 + nc),
+ * j0 a multiple of 16, with C, bias, colsums and w_scales given for all columns. Single-threaded.
+ */
+#define TSR_I8_GEMM_MAX_K 65793
+#define TSR_I8_OUT_S32 0
+#define TSR_I8_OUT_F32 1
+#define TSR_I8_OUT_U8 2
+#define TSR_I8_OUT_S8 3
+size_t tsr_i8_gemm_packed_b_bytes_6x16__avx2(size_t k, size_t n);
+/* B is (k, n) with row stride ldb, or (n, k) when trans_b (the usual [out][in] weight layout). */
+void tsr_i8_gemm_pack_b_6x16__avx2(int trans_b, size_t k, size_t n, const int8_t *b, size_t ldb, int8_t *packed,
+                                   int32_t *colsums);
+/* Reduced-range layout (vpmaddubsw, ~2x the multiplies per cycle): returns 1 if every weight pair keeps
+ * 255 * (sum of its same-sign weights) within s16, i.e. the fast kernel is exact for these weights; if it
+ * returns 0 the packing must not be used with reduced_range (pack the exact layout instead). */
+size_t tsr_i8_gemm_packed_b_bytes_rr_6x16__avx2(size_t k, size_t n);
+int tsr_i8_gemm_pack_b_rr_6x16__avx2(int trans_b, size_t k, size_t n, const int8_t *b, size_t ldb, int8_t *packed,
+                                     int32_t *colsums);
+size_t tsr_i8_gemm_workspace_bytes__avx2(size_t k);
+void tsr_i8_gemm_packed_6x16__avx2(int reduced_range, size_t m, size_t k, size_t j0, size_t nc, int a_signed,
+                                   const uint8_t *a, size_t lda, int32_t a_zero, float a_scale, const int8_t *packed,
+                                   const int32_t *colsums, const float *w_scales, const float *bias, int out_kind,
+                                   float out_scale, int32_t out_zero, int relu, void *c, size_t ldc,
+                                   void *workspace);
+
 /* The fp32 FMA ceiling: iterations x 12 x 16 flops, no memory traffic. Returns a value to keep it alive. */
 float tsr_f32_fmapeak__avx2(size_t iterations);
 

@@ -15,6 +15,7 @@ public final class JavaBackend implements Backend {
     public static final String NAME = "java";
 
     private final ScalarF32Gemm scalarGemm = new ScalarF32Gemm();
+    private final ScalarInt8Gemm scalarInt8Gemm = new ScalarInt8Gemm();
     private final ScalarElementwise scalarElementwise = new ScalarElementwise();
 
     /** Probed on first use: loading the Vector API costs start-up time that GEMM-only apps need not pay. */
@@ -52,6 +53,7 @@ public final class JavaBackend implements Backend {
     public <T> Support<T> kernels(OpFamily<T> family) {
         if (family == OpFamily.ELEMENTWISE) return Support.of(family.kernelType().cast(Vectors.SUPPORT.elementwise()));
         if (family == OpFamily.F32_GEMM) return Support.of(family.kernelType().cast(Vectors.SUPPORT.gemm()));
+        if (family == OpFamily.INT8_GEMM) return Support.of(family.kernelType().cast(Vectors.SUPPORT.int8Gemm()));
         return Support.refused("no java " + family + " kernels yet");
     }
 
@@ -62,6 +64,9 @@ public final class JavaBackend implements Backend {
         }
         if (family == OpFamily.F32_GEMM && Vectors.SUPPORT.vectorized()) {
             return List.of(family.kernelType().cast(Vectors.SUPPORT.gemm()), family.kernelType().cast(scalarGemm));
+        }
+        if (family == OpFamily.INT8_GEMM && Vectors.SUPPORT.vectorized()) {
+            return List.of(family.kernelType().cast(Vectors.SUPPORT.int8Gemm()), family.kernelType().cast(scalarInt8Gemm));
         }
         return Backend.super.variants(family);
     }

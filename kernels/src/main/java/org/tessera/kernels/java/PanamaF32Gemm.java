@@ -28,7 +28,7 @@ import org.tessera.kernels.spi.PackedF32;
 final class PanamaF32Gemm extends CheckedF32Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final int MR = 4, NR = 2 * L, KC = 256, MC = 144, NC = 4080 / NR * NR;
+    static final int MR = 4, NR = 2 * L, KC = 256, MC = 144, NC = 4080 / NR * NR;
     private static final int SMALL_M_PLAIN_B = 8, SMALL_M_TRANSPOSED_B = 16;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -153,9 +153,17 @@ final class PanamaF32Gemm extends CheckedF32Gemm {
         }
     }
 
-    /** C tile (mr x nr) from kc steps of packed A (MR per step) and packed B (NR per step); 8 accumulators. */
+    /** C tile (mr x nr) from kc steps of packed A (MR per step) and packed B (NR per step), then the epilogue. */
     private static void microKernel(Operands o, int kc, float[] ap, int ai, float[] bp, int bi, long cOff, int mr, int nr,
                                     int biasCol, boolean first, boolean last) {
+        epilogue(o, multiplyTile(kc, ap, ai, bp, bi), cOff, mr, nr, biasCol, first, last);
+    }
+
+    /**
+     * The (MR x NR) product of kc steps of packed A (MR per step) and packed B (NR per step), 8 accumulators,
+     * returned in this thread's tile array (row r at r * NR). Also the int8 kernels' core (PanamaInt8Gemm).
+     */
+    static float[] multiplyTile(int kc, float[] ap, int ai, float[] bp, int bi) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00;
         // Indices are affine in p (not separately incremented) so C2 can hoist the range checks out of the loop.
@@ -186,7 +194,7 @@ final class PanamaF32Gemm extends CheckedF32Gemm {
         c21.intoArray(tile, 2 * NR + L);
         c30.intoArray(tile, 3 * NR);
         c31.intoArray(tile, 3 * NR + L);
-        epilogue(o, tile, cOff, mr, nr, biasCol, first, last);
+        return tile;
     }
 
     /** C tile = act(alpha * ab + (first ? beta * C : C) + bias), ab the (MR x NR) tile array; masked at the right edge. */

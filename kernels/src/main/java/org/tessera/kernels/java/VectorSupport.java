@@ -2,6 +2,7 @@ package org.tessera.kernels.java;
 
 import org.tessera.kernels.spi.ElementwiseKernels;
 import org.tessera.kernels.spi.F32GemmKernels;
+import org.tessera.kernels.spi.Int8GemmKernels;
 
 /**
  * Finds out once whether the Vector API can be used, Lucene-style: the Panama classes are constructed
@@ -10,10 +11,12 @@ import org.tessera.kernels.spi.F32GemmKernels;
  *
  * @param elementwise the elementwise kernels to use
  * @param gemm        the f32 GEMM to use
+ * @param int8Gemm    the int8 GEMM to use
  * @param description what was chosen and why, for the info report
  * @param vectorized  whether the Panama kernels were chosen
  */
-record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, String description, boolean vectorized) {
+record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8GemmKernels int8Gemm, String description,
+                     boolean vectorized) {
     static VectorSupport detect() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             return scalar("Vector API module absent: start the JVM with --add-modules jdk.incubator.vector");
@@ -24,6 +27,7 @@ record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, String
             if (bits < 128) return scalar("preferred vector species is only " + bits + " bits");
             return new VectorSupport((ElementwiseKernels) construct(elementwise),
                     (F32GemmKernels) construct(Class.forName("org.tessera.kernels.java.PanamaF32Gemm")),
+                    (Int8GemmKernels) construct(Class.forName("org.tessera.kernels.java.PanamaInt8Gemm")),
                     "Vector API, " + bits + "-bit preferred species", true);
         } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
             return scalar("Vector API unusable (" + e + ")");
@@ -36,6 +40,6 @@ record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, String
     }
 
     private static VectorSupport scalar(String why) {
-        return new VectorSupport(new ScalarElementwise(), new ScalarF32Gemm(), "scalar kernels: " + why, false);
+        return new VectorSupport(new ScalarElementwise(), new ScalarF32Gemm(), new ScalarInt8Gemm(), "scalar kernels: " + why, false);
     }
 }

@@ -20,6 +20,7 @@ public final class NativeBackend implements Backend {
     private volatile Availability availability;
     private volatile NativeElementwise elementwise;
     private volatile NativeF32Gemm gemm;
+    private volatile NativeInt8Gemm int8Gemm;
 
     /** @param maxIsa the highest ISA level kernels may use ({@code tessera.maxIsa}) */
     public NativeBackend(Isa maxIsa) {
@@ -96,6 +97,11 @@ public final class NativeBackend implements Backend {
         if (family == OpFamily.F32_GEMM) {
             NativeF32Gemm g = gemm;
             if (g == null) gemm = g = new NativeF32Gemm();
+            return Support.of(family.kernelType().cast(g));
+        }
+        if (family == OpFamily.INT8_GEMM) {
+            NativeInt8Gemm g = int8Gemm;
+            if (g == null) int8Gemm = g = new NativeInt8Gemm();
             return Support.of(family.kernelType().cast(g));
         }
         return Support.refused("no native " + family + " kernels yet");

@@ -70,5 +70,28 @@ final class NativeCpu {
                                                       @Cast("size_t") long ldc, @Cast("const float*") long bias, int relu,
                                                       @Cast("void*") long workspace);
 
+    static native @Cast("size_t") long tsr_i8_gemm_packed_b_bytes_6x16__avx2(@Cast("size_t") long k, @Cast("size_t") long n);
+
+    static native void tsr_i8_gemm_pack_b_6x16__avx2(int transB, @Cast("size_t") long k, @Cast("size_t") long n,
+                                                     @Cast("const int8_t*") long b, @Cast("size_t") long ldb,
+                                                     @Cast("int8_t*") long packed, @Cast("int32_t*") long colsums);
+
+    static native @Cast("size_t") long tsr_i8_gemm_packed_b_bytes_rr_6x16__avx2(@Cast("size_t") long k, @Cast("size_t") long n);
+
+    static native int tsr_i8_gemm_pack_b_rr_6x16__avx2(int transB, @Cast("size_t") long k, @Cast("size_t") long n,
+                                                       @Cast("const int8_t*") long b, @Cast("size_t") long ldb,
+                                                       @Cast("int8_t*") long packed, @Cast("int32_t*") long colsums);
+
+    static native @Cast("size_t") long tsr_i8_gemm_workspace_bytes__avx2(@Cast("size_t") long k);
+
+    static native void tsr_i8_gemm_packed_6x16__avx2(int reducedRange, @Cast("size_t") long m, @Cast("size_t") long k,
+                                                     @Cast("size_t") long j0, @Cast("size_t") long nc, int aSigned,
+                                                     @Cast("const uint8_t*") long a, @Cast("size_t") long lda, int aZero,
+                                                     float aScale, @Cast("const int8_t*") long packed,
+                                                     @Cast("const int32_t*") long colsums, @Cast("const float*") long wScales,
+                                                     @Cast("const float*") long bias, int outKind, float outScale, int outZero,
+                                                     int relu, @Cast("void*") long c, @Cast("size_t") long ldc,
+                                                     @Cast("void*") long workspace);
+
     static native float tsr_f32_fmapeak__avx2(@Cast("size_t") long iterations);
 }
