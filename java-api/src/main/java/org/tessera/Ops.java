@@ -10,6 +10,9 @@ import org.tessera.kernels.spi.Backend;
 import org.tessera.kernels.spi.BinaryOp;
 import org.tessera.kernels.spi.ElementwiseKernels;
 import org.tessera.kernels.spi.F32GemmKernels;
+import org.tessera.kernels.spi.Int8GemmKernels;
+import org.tessera.kernels.spi.Int8Input;
+import org.tessera.kernels.spi.Int8Output;
 import org.tessera.kernels.spi.OpFamily;
 import org.tessera.kernels.spi.UnaryOp;
 
@@ -215,6 +218,36 @@ public final class Ops {
         } finally {
             gb.release();
         }
+    }
+
+    /**
+     * Packs quantized weights w (k, n, {@link DType#S8}; a transposed view of an (n, k) [out][in] tensor is
+     * read in place) once for this Ops' int8 GEMM, with one scale per tensor or one per column.
+     *
+     * @throws IllegalArgumentException for a bad dtype, shape or scale, or k above {@link Int8GemmKernels#MAX_K}
+     */
+    public PackedInt8Matrix packInt8(Tensor w, float... scales) {
+        return QuantizedMatmul.pack(select(OpFamily.INT8_GEMM, w.memoryKind()), w, scales);
+    }
+
+    /**
+     * Quantized matmul: a (m, k) U8/S8 activations quantized as {@code aq}, times packed weights, with the
+     * epilogue {@code out} (raw S32, dequantized F32, or requantized U8/S8, bias and ReLU fused; the exact
+     * arithmetic is in {@link Int8Output}). Returns a new (m, n) tensor of {@code out.type()}. bias (n, F32) may be null.
+     */
+    public Tensor matmul(Tensor a, Int8Input aq, PackedInt8Matrix w, Int8Output out, Tensor bias) {
+        Tensor result = a.allocateSibling(out.type(), a.dim(0), w.cols());
+        try {
+            return matmul(a, aq, w, out, bias, result);
+        } catch (RuntimeException e) {
+            result.close();
+            throw e;
+        }
+    }
+
+    /** The quantized matmul into {@code result} ((m, n) of {@code out.type()}). Returns result. */
+    public Tensor matmul(Tensor a, Int8Input aq, PackedInt8Matrix w, Int8Output out, Tensor bias, Tensor result) {
+        return QuantizedMatmul.matmul(select(OpFamily.INT8_GEMM, a.memoryKind()), a, aq, w, out, bias, result);
     }
 
     /** act(a (m, k) times packed b (k, n) + bias (n)): a new (m, n) tensor. bias may be null. */

@@ -417,9 +417,14 @@ public final class Tensor implements AutoCloseable {
 
     /** A new owned tensor of this dtype in the same memory (host, or the same device); device contents undefined. */
     Tensor allocateSibling(long... newShape) {
-        if (device == null) return allocate(dtype, newShape);
+        return allocateSibling(dtype, newShape);
+    }
+
+    /** A new owned tensor of {@code type} in the same memory. */
+    Tensor allocateSibling(DType type, long... newShape) {
+        if (device == null) return allocate(type, newShape);
         long[] s = checkShape(newShape);
-        return new Tensor(device.allocate(byteSize(dtype, s)), device, dtype, 0, s, contiguousStrides(s), true);
+        return new Tensor(device.allocate(byteSize(type, s)), device, type, 0, s, contiguousStrides(s), true);
     }
 
     /**
