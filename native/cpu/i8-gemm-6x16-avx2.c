@@ -139,11 +139,17 @@ static void pack_a_rr(int a_signed, size_t mc, size_t k, const uint8_t *a, size_
         continue;
       }
       const uint8_t *row = a + (i + r) * lda;
-      for (size_t q = 0; q < kq; q++) {
+      const uint32_t flip4 = flip * 0x01010101u;
+      size_t q = 0;
+      for (; 4 * q + 4 <= k; q++) { /* whole quads: one 32-bit copy each */
+        uint32_t word;
+        memcpy(&word, row + 4 * q, 4);
+        ap[q * MR + r] = word ^ flip4;
+      }
+      for (; q < kq; q++) { /* the last partial quad; padding past k multiplies zero weights */
         uint32_t word = 0;
         for (size_t t = 0; t < 4; t++) {
           const size_t p = 4 * q + t;
-          /* padding past k multiplies zero weights, so any byte would do; the flipped zero keeps it tidy */
           word |= (uint32_t)(p < k ? (uint8_t)(row[p] ^ flip) : flip) << (8 * t);
         }
         ap[q * MR + r] = word;
@@ -170,6 +176,11 @@ static inline void store_row(const epilogue_args *e, __m256i acc0, __m256i acc1,
   memcpy(cs, e->colsums + j, nr * sizeof(int32_t));
   acc0 = _mm256_sub_epi32(acc0, _mm256_mullo_epi32(za, _mm256_loadu_si256((const __m256i *)cs)));
   acc1 = _mm256_sub_epi32(acc1, _mm256_mullo_epi32(za, _mm256_loadu_si256((const __m256i *)(cs + 8))));
+  if (e->out_kind == TSR_I8_OUT_S32 && nr == NR) {
+    _mm256_storeu_si256((__m256i *)dst, acc0);
+    _mm256_storeu_si256((__m256i *)dst + 1, acc1);
+    return;
+  }
   if (e->out_kind == TSR_I8_OUT_S32) {
     int32_t out[NR];
     _mm256_storeu_si256((__m256i *)out, acc0);
