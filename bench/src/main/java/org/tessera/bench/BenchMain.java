@@ -52,7 +52,8 @@ public final class BenchMain {
     /** One JMH run as a rate: higher is better. */
     private record Row(String benchmark, String backend, String otherParams, double best, double mean, String unit) {
         boolean isPeer() {
-            return backend.equals("openblas") || backend.equals("onednn");
+            // Int8GemmBench compares with our own f32 GEMM (the reference), the others with the peers
+            return backend.equals("openblas") || backend.equals("onednn") || backend.equals("native-f32");
         }
 
         static Row of(RunResult r) {
@@ -67,14 +68,14 @@ public final class BenchMain {
                 for (IterationResult it : fork.getIterationResults()) bestTime = Math.min(bestTime, it.getPrimaryResult().getScore());
             }
             double meanTime = r.getPrimaryResult().getScore();
-            String unit = name.startsWith("GemmBench") ? "GFLOP/s" : "GB/s";
+            String unit = name.startsWith("GemmBench") ? "GFLOP/s" : name.startsWith("Int8GemmBench") ? "GOP/s" : "GB/s";
             return new Row(name, p.getParam("backend"), others.toString(), work / (bestTime * secondsPerUnit) / 1e9,
                     work / (meanTime * secondsPerUnit) / 1e9, unit);
         }
 
         /** Flops (GEMM) or bytes moved (elementwise) per call. */
         private static double work(String name, BenchmarkParams p) {
-            if (name.startsWith("GemmBench")) {
+            if (name.startsWith("GemmBench") || name.startsWith("Int8GemmBench")) {
                 String[] s = p.getParam("shape").split("x");
                 return 2.0 * Double.parseDouble(s[0]) * Double.parseDouble(s[1]) * Double.parseDouble(s[2]);
             }
