@@ -82,14 +82,17 @@ final class PanamaF32Gemm extends CheckedF32Gemm {
             return;
         }
         float[] ap = buffers[0], bp = buffers[1];
+        // ic outside pc (not BLIS's pc outside ic): the C block is read and written once per KC step, and
+        // with ic outside those passes hit cache instead of memory. It costs packing B again per row block
+        // (m / MC times), which measured cheaper here: 1024^3 ~48 -> ~55-63, 2048^3 ~44 -> ~56-62 GFLOP/s.
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                packB(o.transB(), kc, nc, o.b(), o.transB() ? o.bOff() + jc * o.ldb() + pc : o.bOff() + pc * o.ldb() + jc, o.ldb(), bp, 0);
-                boolean first = pc == 0, last = pc + kc == k;
-                for (int ic = 0; ic < m; ic += MC) {
-                    int mc = Math.min(MC, m - ic);
+            for (int ic = 0; ic < m; ic += MC) {
+                int mc = Math.min(MC, m - ic);
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    packB(o.transB(), kc, nc, o.b(), o.transB() ? o.bOff() + jc * o.ldb() + pc : o.bOff() + pc * o.ldb() + jc, o.ldb(), bp, 0);
+                    boolean first = pc == 0, last = pc + kc == k;
                     packA(o.transA(), mc, kc, o.a(), o.transA() ? o.aOff() + pc * o.lda() + ic : o.aOff() + ic * o.lda() + pc, o.lda(), ap);
                     macroKernel(o, mc, nc, kc, ap, bp, 0, o.cOff() + ic * o.ldc() + jc, jc, first, last);
                 }
@@ -204,18 +207,27 @@ final class PanamaF32Gemm extends CheckedF32Gemm {
         boolean readC = !first || o.beta() != 0f; // beta == 0 ignores what C held, NaN included
         for (int r = 0; r < mr; r++) {
             for (int v = 0; v < NR && v < nr; v += L) {
-                VectorMask<Float> mask = S.indexInRange(v, nr);
+                // Whole vectors load and store unmasked: masked stores (vmaskmovps) are slow on AMD, and C2
+                // cannot drop an all-true mask it does not know statically.
+                boolean whole = v + L <= nr;
+                VectorMask<Float> mask = whole ? null : S.indexInRange(v, nr);
                 long off = (cOff + r * o.ldc() + v) * 4;
                 FloatVector x = FloatVector.fromArray(S, tile, r * NR + v).mul(alpha);
                 if (readC) {
-                    FloatVector cv = FloatVector.fromMemorySegment(S, c, off, ORDER, mask);
+                    FloatVector cv = whole ? FloatVector.fromMemorySegment(S, c, off, ORDER)
+                            : FloatVector.fromMemorySegment(S, c, off, ORDER, mask);
                     x = first ? cv.fma(beta, x) : x.add(cv);
                 }
                 if (last) {
-                    if (o.bias() != null) x = x.add(FloatVector.fromMemorySegment(S, o.bias(), (o.biasOff() + biasCol + v) * 4, ORDER, mask));
+                    if (o.bias() != null) {
+                        long boff = (o.biasOff() + biasCol + v) * 4;
+                        x = x.add(whole ? FloatVector.fromMemorySegment(S, o.bias(), boff, ORDER)
+                                : FloatVector.fromMemorySegment(S, o.bias(), boff, ORDER, mask));
+                    }
                     if (o.relu()) x = x.max(0f); // lanewise Math.max: NaN stays NaN
                 }
-                x.intoMemorySegment(c, off, ORDER, mask);
+                if (whole) x.intoMemorySegment(c, off, ORDER);
+                else x.intoMemorySegment(c, off, ORDER, mask);
             }
         }
     }
@@ -269,12 +281,12 @@ final class PanamaF32Gemm extends CheckedF32Gemm {
             float[] ap = buffers[0], bp = buffers[1];
             for (int jc = j0; jc < j1; jc += NC) {
                 int nc = Math.min(NC, j1 - jc);
-                for (int pc = 0; pc < k; pc += KC) {
-                    int kc = Math.min(KC, k - pc);
-                    // This chunk's panels of the packed block, copied into the heap buffer the microkernel reads.
-                    MemorySegment.copy(packed, F32, 4L * ((long) pc * npad + (long) jc * kc), bp, 0, (nc + NR - 1) / NR * NR * kc);
-                    for (int ic = 0; ic < i1 - i0; ic += MC) {
-                        int mc = Math.min(MC, i1 - i0 - ic);
+                for (int ic = 0; ic < i1 - i0; ic += MC) { // C block (mc x nc) stays cached across all of k
+                    int mc = Math.min(MC, i1 - i0 - ic);
+                    for (int pc = 0; pc < k; pc += KC) {
+                        int kc = Math.min(KC, k - pc);
+                        // This chunk's panels of the packed block, copied into the heap buffer the microkernel reads.
+                        MemorySegment.copy(packed, F32, 4L * ((long) pc * npad + (long) jc * kc), bp, 0, (nc + NR - 1) / NR * NR * kc);
                         packA(transA, mc, kc, as, transA ? o.aOff() + pc * lda + ic : o.aOff() + ic * lda + pc, lda, ap);
                         macroKernel(o, mc, nc, kc, ap, bp, 0, o.cOff() + ic * ldc + jc, jc, pc == 0, pc + kc == k);
                     }

@@ -151,13 +151,35 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
         }
     }
 
-    /** C rows [ic, ic + mc) x columns [j0, j0 + cols) from the finished accumulators. */
+    /**
+     * C rows [ic, ic + mc) x columns [j0, j0 + cols) from the finished accumulators: S32 and F32 outputs a
+     * vector at a time (the same float operations as {@link Int8Epilogue}, lane by lane), the requantized
+     * outputs and the tails element by element.
+     */
     private static void epilogue(Task t, int[] acc, int cols, int ic, int mc, int j0) {
         int za = t.aq().zeroPoint();
         float sa = t.aq().scale();
+        DType type = t.out().type();
+        boolean vector = type == DType.S32 || type == DType.F32;
+        int vcols = vector ? cols / L * L : 0;
         for (int r = 0; r < mc; r++) {
             long crow = t.cOff() + (long) (ic + r) * t.ldc();
-            for (int j = 0; j < cols; j++) {
+            for (int j = 0; j < vcols; j += L) {
+                long col = j0 + j;
+                IntVector v = IntVector.fromArray(SI, acc, r * cols + j)
+                        .sub(IntVector.fromMemorySegment(SI, t.colsums(), col * 4, ORDER).mul(za));
+                if (type == DType.S32) {
+                    v.intoMemorySegment(t.c(), (crow + col) * 4, ORDER);
+                    continue;
+                }
+                FloatVector mult = FloatVector.broadcast(S, sa).mul(FloatVector.fromMemorySegment(S, t.scales(), col * 4, ORDER));
+                FloatVector b = t.bias() == null ? FloatVector.zero(S)
+                        : FloatVector.fromMemorySegment(S, t.bias(), (t.biasOff() + col) * 4, ORDER);
+                FloatVector y = ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(mult, b);
+                if (t.out().relu()) y = y.blend(0f, y.lt(0f));
+                y.intoMemorySegment(t.c(), (crow + col) * 4, ORDER);
+            }
+            for (int j = vcols; j < cols; j++) {
                 int col = j0 + j;
                 int v = acc[r * cols + j] - za * t.colsums().getAtIndex(ValueLayout.JAVA_INT, col);
                 float b = t.bias() == null ? 0f : t.bias().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, t.biasOff() + col);
