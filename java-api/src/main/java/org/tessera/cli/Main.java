@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Locale;
 import org.tessera.Ops;
+import org.tessera.PackedInt8Matrix;
 import org.tessera.Tensor;
 import org.tessera.Tessera;
 import org.tessera.kernels.Backends;
@@ -14,6 +15,8 @@ import org.tessera.kernels.MemoryKind;
 import org.tessera.kernels.WorkerPool;
 import org.tessera.kernels.nativecpu.NativeBackend;
 import org.tessera.kernels.spi.Backend;
+import org.tessera.kernels.spi.Int8Input;
+import org.tessera.kernels.spi.Int8Output;
 import org.tessera.kernels.spi.OpFamily;
 import org.tessera.kernels.spi.UnaryOp;
 
@@ -86,13 +89,14 @@ public final class Main {
         private QuickBench() {}
 
         static void run() {
-            System.out.println("quickbench: best of 5 timed runs after warm-up; in-process, indicative only (JMH: ./toolchain/bench)");
+            System.out.println("quickbench: best of 5 timed runs after 1.5 s of warm-up; in-process, indicative only (JMH: ./toolchain/bench)");
             System.out.printf(Locale.ROOT, "%-8s %-26s %-12s %10s%n", "backend", "kernel", "shape", "result");
             for (Backend backend : Tessera.backends()) {
                 if (backend.memoryKind() != MemoryKind.HOST || !backend.availability().available()) continue;
                 Ops ops = Ops.on(backend);
                 elementwise(ops, backend);
                 gemm(ops, backend);
+                int8Gemm(ops, backend);
             }
         }
 
@@ -115,8 +119,29 @@ public final class Main {
             }
         }
 
+        /** u8 x s8 -> s32 on 7-bit weights (the fast path where the native kernels have one). */
+        private static void int8Gemm(Ops ops, Backend backend) {
+            if (!backend.kernels(OpFamily.INT8_GEMM).supported()) return;
+            int n = 256;
+            java.util.SplittableRandom rnd = new java.util.SplittableRandom(42);
+            byte[] ab = new byte[n * n], wb = new byte[n * n];
+            for (int i = 0; i < ab.length; i++) {
+                ab[i] = (byte) rnd.nextInt(256);
+                wb[i] = (byte) (rnd.nextInt(128) - 64);
+            }
+            try (Tensor a = Tensor.of(DType.U8, ab, n, n); Tensor w = Tensor.of(DType.S8, wb, n, n);
+                 Tensor c = Tensor.allocate(DType.S32, n, n); PackedInt8Matrix pw = ops.packInt8(w, 0.01f)) {
+                Int8Input aq = Int8Input.u8(0.02f, 128);
+                double s = best(() -> ops.matmul(a, aq, pw, Int8Output.s32(), null, c));
+                System.out.printf(Locale.ROOT, "%-8s %-26s %-12s %6.1f GOP/s%n", backend.name(), pw.kernelId(), n + "^3", 2.0 * n * n * n / s / 1e9);
+            }
+        }
+
         private static double best(Runnable r) {
-            for (int i = 0; i < 3; i++) r.run();
+            // Warm up for 1.5 s: the java backend's kernels run interpreted until C2 compiles them, which takes
+            // ~1-2 s of calls (measured: 256^3 GEMM at 0.4 s of warm-up ~9 GFLOP/s, at 2 s ~80).
+            long warmEnd = System.nanoTime() + 1_500_000_000L;
+            for (int i = 0; i < 3 || System.nanoTime() < warmEnd; i++) r.run();
             double best = Double.MAX_VALUE;
             for (int i = 0; i < 5; i++) {
                 long t0 = System.nanoTime();
