@@ -74,13 +74,16 @@ class Int8GemmKernelsTest {
         }
     }
 
-    /** All activations 255 (or -128) against all weights -128 or 127: the case where vpmaddubsw would saturate. */
+    /**
+     * All activations 255 (or -128) against all weights -128 or 127 (where vpmaddubsw would saturate), and
+     * against +-64 (the largest the native fast path accepts: 255 * 128 fits s16 exactly), at k = MAX_K.
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void worstCaseMagnitudesAreExact(Variant<Int8GemmKernels> v, SplittableRandom rnd) {
         assumeTrue(v.skipReason() == null, v.skipReason());
         int m = 3, n = 19, k = v.kernels().kernelId().contains("scalar") ? 4097 : Int8GemmKernels.MAX_K;
-        for (byte wv : new byte[] {-128, 127}) {
+        for (byte wv : new byte[] {-128, 127, -64, 64}) {
             for (Int8Input aq : List.of(Int8Input.u8(1f, 0), Int8Input.s8(1f, 0), Int8Input.u8(1f, 255))) {
                 byte av = aq.type() == DType.U8 ? (byte) (aq.zeroPoint() == 0 ? 255 : 0) : (byte) -128;
                 byte[] a = new byte[m * k], w = new byte[k * n];
