@@ -46,6 +46,10 @@ public abstract class CheckedInt8Gemm implements Int8GemmKernels {
         Storage.acquireAll(w);
         try {
             return runPack(transW, k, n, w, wOffset, ldw, cs, sc);
+        } catch (RuntimeException | Error e) {
+            sc.close();
+            cs.close();
+            throw e;
         } finally {
             Storage.releaseAll(w);
         }
