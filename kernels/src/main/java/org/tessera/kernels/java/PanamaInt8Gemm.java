@@ -44,9 +44,12 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     private static final class Buffers {
-        final float[] ap = new float[MC * KC], bp = new float[KC * NC];
+        final float[] ap = new float[MC * KC], bp = new float[KC * NC], rows = new float[MR * SMALL_W];
         int[] acc = new int[0];
     }
+
+    /** Columns per chunk of the small-m path: MR rows of float and int sums stay in L1/L2. */
+    private static final int SMALL_W = 1024 / NR * NR;
 
     PanamaInt8Gemm() {
         super(MemoryKind.HOST);
@@ -66,7 +69,9 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
         GemmGrid grid = GemmGrid.plan(m, n, k, WorkerPool.shared().threads(), MR, NR);
         WorkerPool.shared().parallelFor(grid.tasks(), t -> {
             int i0 = grid.rowStart(t), i1 = grid.rowEnd(t), j0 = grid.colStart(t), j1 = grid.colEnd(t);
-            if (i0 < i1 && j0 < j1) block(task, i0, i1, j0, j1, BUFFERS.get());
+            if (i0 >= i1 || j0 >= j1) return;
+            if (i1 - i0 <= MR) smallM(task, i0, i1 - i0, j0, j1, BUFFERS.get());
+            else block(task, i0, i1, j0, j1, BUFFERS.get());
         });
     }
 
@@ -99,6 +104,43 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
                 }
             }
             epilogue(t, acc, cols, ic, mc, j0);
+        }
+    }
+
+    /**
+     * m <= MR (batch-1 inference): W is streamed once in storage order, a byte per weight, converted on
+     * the fly; no packing. Per KC rows of W the float sums stay exact, then go into the s32 sums.
+     */
+    private static void smallM(Task t, int i0, int m, int j0, int j1, Buffers buf) {
+        if (buf.acc.length < MR * SMALL_W) buf.acc = new int[MR * SMALL_W];
+        int[] acc = buf.acc;
+        float[] f = buf.rows;
+        for (int jw = j0; jw < j1; jw += SMALL_W) {
+            int w = Math.min(SMALL_W, j1 - jw), wv = w / NR * NR;
+            java.util.Arrays.fill(acc, 0, m * w, 0);
+            for (int pc = 0; pc < t.k(); pc += KC) {
+                int kc = Math.min(KC, t.k() - pc);
+                java.util.Arrays.fill(f, 0, m * w, 0f);
+                for (int p = pc; p < pc + kc; p++) {
+                    long row = (long) p * t.n() + jw;
+                    for (int r = 0; r < m; r++) {
+                        byte ab = t.a().get(ValueLayout.JAVA_BYTE, t.aOff() + (long) (i0 + r) * t.lda() + p);
+                        float av = t.signed() ? ab : ab & 0xFF;
+                        FloatVector a = FloatVector.broadcast(S, av);
+                        int base = r * w, j = 0;
+                        for (; j < wv; j += NR) {
+                            ByteVector v = ByteVector.fromMemorySegment(SB, t.w(), row + j, ORDER);
+                            a.fma((FloatVector) v.convertShape(VectorOperators.B2F, S, 0), FloatVector.fromArray(S, f, base + j))
+                                    .intoArray(f, base + j);
+                            a.fma((FloatVector) v.convertShape(VectorOperators.B2F, S, 1), FloatVector.fromArray(S, f, base + j + L))
+                                    .intoArray(f, base + j + L);
+                        }
+                        for (; j < w; j++) f[base + j] += av * t.w().get(ValueLayout.JAVA_BYTE, row + j);
+                    }
+                }
+                for (int q = 0; q < m * w; q++) acc[q] += (int) f[q]; // exact integers below 2^24
+            }
+            epilogue(t, acc, w, i0, m, jw);
         }
     }
 
