@@ -8,10 +8,12 @@ package org.tessera.kernels.spi;
  * @param detail    what was found (when available) or the reason and fix (when not)
  */
 public record Availability(boolean available, String detail) {
+    /** The backend runs here; {@code detail} says what was found (ISA, device, library). */
     public static Availability available(String detail) {
         return new Availability(true, detail);
     }
 
+    /** The backend cannot run here; {@code reason} says why and how to fix it. */
     public static Availability unavailable(String reason) {
         return new Availability(false, reason);
     }

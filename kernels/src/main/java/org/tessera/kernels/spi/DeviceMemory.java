@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 import org.tessera.kernels.Storage;
 
 /**
- * Memory of a device backend (cuda): allocation and explicit host<->device copies. Host backends have
+ * Memory of a device backend (cuda): allocation and explicit host-to-device and device-to-host copies. Host backends have
  * none; tensors move between backends only through these calls.
  */
 public interface DeviceMemory {
