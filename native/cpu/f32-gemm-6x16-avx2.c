@@ -254,10 +254,17 @@ size_t tsr_f32_gemm_packed_b_bytes_6x16__avx2(size_t k, size_t n) {
 }
 
 void tsr_f32_gemm_pack_b_6x16__avx2(int trans_b, size_t k, size_t n, const float *b, size_t ldb, float *packed) {
+  tsr_f32_gemm_pack_b_cols_6x16__avx2(trans_b, k, n, 0, n, b, ldb, packed);
+}
+
+/* Columns [j0, j0 + nc) of op(B) into the packed layout of an n-column B: b points at column j0 of op(B), j0 is
+ * a multiple of 16. Threads packing disjoint column ranges of one buffer share it (the multi-threaded driver). */
+void tsr_f32_gemm_pack_b_cols_6x16__avx2(int trans_b, size_t k, size_t n, size_t j0, size_t nc, const float *b,
+                                         size_t ldb, float *packed) {
   const size_t npad = (n + NR - 1) / NR * NR;
   for (size_t pc = 0; pc < k; pc += KC) {
     const size_t kc = k - pc < KC ? k - pc : KC;
-    pack_b(trans_b, kc, n, trans_b ? b + pc : b + pc * ldb, ldb, packed + pc * npad);
+    pack_b(trans_b, kc, nc, trans_b ? b + pc : b + pc * ldb, ldb, packed + pc * npad + j0 * kc);
   }
 }
 

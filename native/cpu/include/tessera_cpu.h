@@ -80,9 +80,23 @@ void tsr_f32_gemm_smallm__avx2(int trans_a, int trans_b, size_t m, size_t n, siz
  * the product for C columns [j0, j0 + nc), j0 a multiple of 16, with C and bias given for all n columns. */
 size_t tsr_f32_gemm_packed_b_bytes_6x16__avx2(size_t k, size_t n);
 void tsr_f32_gemm_pack_b_6x16__avx2(int trans_b, size_t k, size_t n, const float *b, size_t ldb, float *packed);
+/* Columns [j0, j0 + nc) only (j0 a multiple of 16, b pointing at column j0 of op(B)): threads share one buffer. */
+void tsr_f32_gemm_pack_b_cols_6x16__avx2(int trans_b, size_t k, size_t n, size_t j0, size_t nc, const float *b,
+                                         size_t ldb, float *packed);
 void tsr_f32_gemm_packed_6x16__avx2(int trans_a, size_t m, size_t n, size_t k, size_t j0, size_t nc, float alpha,
                                     const float *a, size_t lda, const float *packed, float beta, float *c,
                                     size_t ldc, const float *bias, int relu, void *workspace);
+
+/*
+ * Depthwise 2-D convolution, NHWC, f32 (groups = c = k): output rows [row0, row1) of the flattened (n, oh)
+ * range, y[n][oh][ow][ch] = act(sum over in-bounds taps (i, t) of x[n][ih][iw][ch] * wt[i][t][ch], + bias[ch]),
+ * ih = oh * stride_h - pad_top + i * dil_h (iw likewise). wt is the filters transposed to (r, s, c); bias (c)
+ * or NULL; x and y point at element 0 of the tensors. Single-threaded.
+ */
+void tsr_f32_dwconv2d__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h, size_t stride_w,
+                            size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w, size_t out_h, size_t out_w,
+                            size_t row0, size_t row1, const float *x, const float *wt, const float *bias, int relu,
+                            float *y);
 
 /*
  * int8 GEMM (i8_gemm_6x16__avx2): C = epilogue(A * B), A (m, k) u8 or s8 (a_signed) with zero point a_zero

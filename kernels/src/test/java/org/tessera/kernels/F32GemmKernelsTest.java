@@ -146,6 +146,29 @@ class F32GemmKernelsTest {
         KernelAssertions.assertClose(v + " 1 thread vs many", results[0], results[1], 1e-6);
     }
 
+    /**
+     * Products on the shared packed-B schedule with more than one column block: k large enough that k rows
+     * of B fill the buffer budget (1040 columns at k = 4000), and n past the widest block (4080); fused
+     * epilogue, on two threads and on one.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void sharedPackedBAcrossColumnBlocks(Variant<F32GemmKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        int before = WorkerPool.shared().threads();
+        try {
+            int[][] shapes = {{150, 1100, 4000}, {151, 4100, 40}};
+            for (int run = 0; run < 2; run++) {
+                WorkerPool.setSharedThreads(run == 0 ? Math.max(2, before) : 1);
+                int[] s = shapes[rnd.nextInt(shapes.length)];
+                checkFused(v.kernels(), rnd.nextBoolean(), rnd.nextBoolean(), s[0], s[1], s[2], 1f, rnd.nextBoolean() ? 0f : 0.5f, true, rnd);
+            }
+            check(v.kernels(), rnd.nextBoolean(), rnd.nextBoolean(), 151, 4100, 40, -0.5f, 1f, rnd);
+        } finally {
+            WorkerPool.setSharedThreads(before);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void nanFollowsBlas(Variant<F32GemmKernels> v, SplittableRandom rnd) {
@@ -221,7 +244,7 @@ class F32GemmKernelsTest {
             List<Future<?>> futures = new ArrayList<>();
             for (int t = 0; t < 12; t++) {
                 SplittableRandom r = new SplittableRandom(seed + t);
-                int m = 33 + t;
+                int m = 33 + 13 * t; // up to 176: the shared packed-B schedule too
                 futures.add(pool.submit(() -> check(v.kernels(), r.nextBoolean(), r.nextBoolean(), m, 65, 47, 1f, 0.5f, r)));
             }
             for (Future<?> f : futures) f.get();

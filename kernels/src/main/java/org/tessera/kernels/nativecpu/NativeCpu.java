@@ -63,6 +63,11 @@ final class NativeCpu {
                                                       @Cast("const float*") long b, @Cast("size_t") long ldb,
                                                       @Cast("float*") long packed);
 
+    static native void tsr_f32_gemm_pack_b_cols_6x16__avx2(int transB, @Cast("size_t") long k, @Cast("size_t") long n,
+                                                           @Cast("size_t") long j0, @Cast("size_t") long nc,
+                                                           @Cast("const float*") long b, @Cast("size_t") long ldb,
+                                                           @Cast("float*") long packed);
+
     static native void tsr_f32_gemm_packed_6x16__avx2(int transA, @Cast("size_t") long m, @Cast("size_t") long n,
                                                       @Cast("size_t") long k, @Cast("size_t") long j0, @Cast("size_t") long nc,
                                                       float alpha, @Cast("const float*") long a, @Cast("size_t") long lda,

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import org.tessera.kernels.GemmGrid;
 import org.tessera.kernels.HostStorage;
 import org.tessera.kernels.MemoryKind;
+import org.tessera.kernels.SharedPackedB;
 import org.tessera.kernels.Storage;
 import org.tessera.kernels.WorkerPool;
 import org.tessera.kernels.spi.CheckedF32Gemm;
@@ -13,7 +14,8 @@ import org.tessera.kernels.spi.PackedF32;
 /**
  * The AVX2 GEMM kernels ({@code f32_gemm_6x16__avx2}, and {@code f32_gemm_smallm__avx2} for m <= 16).
  * C is split into a grid over the worker pool; each thread calls the single-threaded C driver on its block
- * with its own workspace (allocated once per thread, never per call).
+ * with its own workspace (allocated once per thread, never per call). Products with enough rows share one
+ * packed B across the threads instead ({@link SharedPackedB}).
  */
 final class NativeF32Gemm extends CheckedF32Gemm {
     /**
@@ -25,9 +27,17 @@ final class NativeF32Gemm extends CheckedF32Gemm {
 
     private static final long WORKSPACE_BYTES =
             Math.max(NativeCpu.tsr_f32_gemm_6x16_workspace_bytes__avx2(), NativeCpu.tsr_f32_gemm_smallm_workspace_bytes__avx2());
+    /**
+     * From this many rows per thread up, threads share one packed B ({@link SharedPackedB}); below it a column
+     * split, whose only duplicated work is packing the few rows of A, needs no join between phases.
+     */
+    static final int SHARED_B_MIN_ROWS_PER_THREAD = 48;
+
     /** Per-thread packing buffers; freed with the thread (GC-managed arena). */
     private static final ThreadLocal<MemorySegment> WORKSPACE =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(WORKSPACE_BYTES, HostStorage.ALIGNMENT));
+    /** The shared packed B of the calling thread's products (the workers fill and read it during the call); grows. */
+    private static final ThreadLocal<MemorySegment> SHARED_B = ThreadLocal.withInitial(() -> MemorySegment.NULL);
 
     NativeF32Gemm() {
         super(MemoryKind.HOST);
@@ -50,6 +60,13 @@ final class NativeF32Gemm extends CheckedF32Gemm {
         long ap = address(a, aOffset), bp = address(b, bOffset), cp = address(c, cOffset);
         long biasp = bias == null ? 0 : address(bias, biasOffset);
         boolean small = m <= (transB ? SMALL_M_TRANSPOSED_B : SMALL_M_PLAIN_B);
+        int threads = WorkerPool.shared().threads();
+        int ncb = SharedPackedB.columnBlock(n, k, NR, threads);
+        if (!small && threads > 1 && ncb > 0 && k > 0 && alpha != 0f && m >= SHARED_B_MIN_ROWS_PER_THREAD * threads
+                && GemmGrid.plan(m, n, k, threads, MR, NR).tasks() > 1) {
+            runSharedB(transA, transB, m, n, k, ncb, alpha, ap, lda, bp, ldb, beta, cp, ldc, biasp, relu);
+            return;
+        }
         GemmGrid grid = GemmGrid.plan(m, n, k, WorkerPool.shared().threads(), small ? m : MR, NR);
         int ta = transA ? 1 : 0, tb = transB ? 1 : 0;
         WorkerPool.shared().parallelFor(grid.tasks(), t -> {
@@ -64,6 +81,25 @@ final class NativeF32Gemm extends CheckedF32Gemm {
                 NativeCpu.tsr_f32_gemm_6x16__avx2(ta, tb, i1 - i0, j1 - j0, k, alpha, as, lda, bs, ldb, beta, cs, ldc, biass, relu ? 1 : 0, ws);
             }
         });
+    }
+
+    /** Multi-threaded with one packed B shared by all threads (see {@link SharedPackedB}). */
+    private static void runSharedB(boolean transA, boolean transB, int m, int n, int k, int ncb, float alpha, long ap, long lda,
+                                   long bp, long ldb, float beta, long cp, long ldc, long biasp, boolean relu) {
+        long bytes = 4 * SharedPackedB.bufferFloats(k, ncb, NR);
+        MemorySegment shared = SHARED_B.get();
+        if (shared.byteSize() < bytes) {
+            shared = Arena.ofAuto().allocate(bytes, HostStorage.ALIGNMENT);
+            SHARED_B.set(shared);
+        }
+        long pp = shared.address();
+        int ta = transA ? 1 : 0, tb = transB ? 1 : 0, act = relu ? 1 : 0;
+        SharedPackedB.run(WorkerPool.shared(), m, n, ncb, MR, NR,
+                (jc, nc, j0, j1) -> NativeCpu.tsr_f32_gemm_pack_b_cols_6x16__avx2(tb, k, nc, j0, j1 - j0,
+                        bp + 4L * (transB ? (jc + j0) * ldb : jc + j0), ldb, pp),
+                (jc, nc, i0, i1) -> NativeCpu.tsr_f32_gemm_packed_6x16__avx2(ta, i1 - i0, nc, k, 0, nc, alpha,
+                        ap + 4L * (transA ? i0 : i0 * lda), lda, pp, beta, cp + 4L * (i0 * ldc + jc), ldc,
+                        biasp == 0 ? 0 : biasp + 4L * jc, act, WORKSPACE.get().address()));
     }
 
     @Override
