@@ -4,6 +4,7 @@ import java.util.List;
 import org.tessera.kernels.MemoryKind;
 import org.tessera.kernels.spi.Availability;
 import org.tessera.kernels.spi.Backend;
+import org.tessera.kernels.spi.ConvKernels;
 import org.tessera.kernels.spi.OpFamily;
 import org.tessera.kernels.spi.Support;
 
@@ -17,6 +18,7 @@ public final class JavaBackend implements Backend {
     private final ScalarF32Gemm scalarGemm = new ScalarF32Gemm();
     private final ScalarInt8Gemm scalarInt8Gemm = new ScalarInt8Gemm();
     private final ScalarElementwise scalarElementwise = new ScalarElementwise();
+    private final ConvKernels scalarConv = VectorSupport.scalarConv();
 
     /** Probed on first use: loading the Vector API costs start-up time that GEMM-only apps need not pay. */
     private static final class Vectors {
@@ -54,6 +56,7 @@ public final class JavaBackend implements Backend {
         if (family == OpFamily.ELEMENTWISE) return Support.of(family.kernelType().cast(Vectors.SUPPORT.elementwise()));
         if (family == OpFamily.F32_GEMM) return Support.of(family.kernelType().cast(Vectors.SUPPORT.gemm()));
         if (family == OpFamily.INT8_GEMM) return Support.of(family.kernelType().cast(Vectors.SUPPORT.int8Gemm()));
+        if (family == OpFamily.CONV) return Support.of(family.kernelType().cast(Vectors.SUPPORT.conv()));
         return Support.refused("no java " + family + " kernels yet");
     }
 
@@ -67,6 +70,9 @@ public final class JavaBackend implements Backend {
         }
         if (family == OpFamily.INT8_GEMM && Vectors.SUPPORT.vectorized()) {
             return List.of(family.kernelType().cast(Vectors.SUPPORT.int8Gemm()), family.kernelType().cast(scalarInt8Gemm));
+        }
+        if (family == OpFamily.CONV && Vectors.SUPPORT.vectorized()) {
+            return List.of(family.kernelType().cast(Vectors.SUPPORT.conv()), family.kernelType().cast(scalarConv));
         }
         return Backend.super.variants(family);
     }

@@ -1,5 +1,9 @@
 package org.tessera.kernels.java;
 
+import org.tessera.kernels.conv.DepthwiseConv2d;
+import org.tessera.kernels.conv.GemmConv2d;
+import org.tessera.kernels.conv.ScalarDepthwiseConv2d;
+import org.tessera.kernels.spi.ConvKernels;
 import org.tessera.kernels.spi.ElementwiseKernels;
 import org.tessera.kernels.spi.F32GemmKernels;
 import org.tessera.kernels.spi.Int8GemmKernels;
@@ -12,10 +16,11 @@ import org.tessera.kernels.spi.Int8GemmKernels;
  * @param elementwise the elementwise kernels to use
  * @param gemm        the f32 GEMM to use
  * @param int8Gemm    the int8 GEMM to use
+ * @param conv        the convolutions to use (the GEMM above, plus a depthwise kernel)
  * @param description what was chosen and why, for the info report
  * @param vectorized  whether the Panama kernels were chosen
  */
-record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8GemmKernels int8Gemm, String description,
+record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8GemmKernels int8Gemm, ConvKernels conv, String description,
                      boolean vectorized) {
     static VectorSupport detect() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
@@ -25,9 +30,10 @@ record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8Ge
             Class<?> elementwise = Class.forName("org.tessera.kernels.java.PanamaElementwise");
             int bits = (int) elementwise.getDeclaredMethod("bits").invoke(null);
             if (bits < 128) return scalar("preferred vector species is only " + bits + " bits");
-            return new VectorSupport((ElementwiseKernels) construct(elementwise),
-                    (F32GemmKernels) construct(Class.forName("org.tessera.kernels.java.PanamaF32Gemm")),
+            F32GemmKernels gemm = (F32GemmKernels) construct(Class.forName("org.tessera.kernels.java.PanamaF32Gemm"));
+            return new VectorSupport((ElementwiseKernels) construct(elementwise), gemm,
                     (Int8GemmKernels) construct(Class.forName("org.tessera.kernels.java.PanamaInt8Gemm")),
+                    new GemmConv2d(gemm, (DepthwiseConv2d) construct(Class.forName("org.tessera.kernels.java.PanamaDepthwiseConv2d"))),
                     "Vector API, " + bits + "-bit preferred species", true);
         } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
             return scalar("Vector API unusable (" + e + ")");
@@ -40,6 +46,12 @@ record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8Ge
     }
 
     private static VectorSupport scalar(String why) {
-        return new VectorSupport(new ScalarElementwise(), new ScalarF32Gemm(), new ScalarInt8Gemm(), "scalar kernels: " + why, false);
+        return new VectorSupport(new ScalarElementwise(), new ScalarF32Gemm(), new ScalarInt8Gemm(), scalarConv(), "scalar kernels: " + why,
+                false);
+    }
+
+    /** Convolution on the scalar GEMM and depthwise kernels. */
+    static ConvKernels scalarConv() {
+        return new GemmConv2d(new ScalarF32Gemm(), new ScalarDepthwiseConv2d());
     }
 }

@@ -1,6 +1,7 @@
 package org.tessera.kernels.nativecpu;
 
 import org.tessera.kernels.MemoryKind;
+import org.tessera.kernels.conv.GemmConv2d;
 import org.tessera.kernels.cpu.CpuInfo;
 import org.tessera.kernels.cpu.Isa;
 import org.tessera.kernels.spi.Availability;
@@ -21,6 +22,7 @@ public final class NativeBackend implements Backend {
     private volatile NativeElementwise elementwise;
     private volatile NativeF32Gemm gemm;
     private volatile NativeInt8Gemm int8Gemm;
+    private volatile GemmConv2d conv;
 
     /** @param maxIsa the highest ISA level kernels may use ({@code tessera.maxIsa}) */
     public NativeBackend(Isa maxIsa) {
@@ -103,6 +105,11 @@ public final class NativeBackend implements Backend {
             NativeInt8Gemm g = int8Gemm;
             if (g == null) int8Gemm = g = new NativeInt8Gemm();
             return Support.of(family.kernelType().cast(g));
+        }
+        if (family == OpFamily.CONV) {
+            GemmConv2d c = conv;
+            if (c == null) conv = c = new GemmConv2d(kernels(OpFamily.F32_GEMM).kernels(), new NativeDepthwiseConv2d());
+            return Support.of(family.kernelType().cast(c));
         }
         return Support.refused("no native " + family + " kernels yet");
     }

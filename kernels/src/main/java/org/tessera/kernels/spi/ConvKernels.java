@@ -3,20 +3,32 @@ package org.tessera.kernels.spi;
 import org.tessera.kernels.Storage;
 
 /**
- * 2-D convolution on NHWC activations: {@code y = act(conv(x, w) + bias)}. Weights are (K, R, S, C/groups)
- * (output channel major). The geometry is validated by {@link Conv2dShape}. No backend provides this
- * family yet.
+ * 2-D convolution, forward, f32: {@code y = act(conv(x, w) + bias)} (cross-correlation, as in every DL
+ * framework). Layouts, all dense row-major:
+ * <ul>
+ *   <li>x: NHWC activations, (n, h, w, c);</li>
+ *   <li>w: (k, r, s, c / groups), output channel major; group g's filters are rows [g k/groups, (g+1) k/groups)
+ *       and read input channels [g c/groups, (g+1) c/groups);</li>
+ *   <li>bias: (k) or null; y: NHWC (n, outH, outW, k).</li>
+ * </ul>
+ * Padding reads zeros. The geometry is validated by {@link Conv2dShape}; storages by the implementation
+ * (see {@link CheckedConv}) before any kernel runs. y must not overlap x, w or bias.
  */
 public interface ConvKernels {
-    /** The kernel id chosen for this shape, e.g. {@code f32_conv2d_igemm__avx2}. */
+    /**
+     * The kernel this shape runs on: {@code f32_conv2d_1x1_gemm/...} (a 1x1, stride 1, unpadded, one-group
+     * convolution is a GEMM on the NHWC buffer, no copy), {@code f32_dwconv2d...} (depthwise: groups = c = k,
+     * a direct SIMD kernel), or {@code f32_conv2d_im2col/...} (the rest: im2col in chunks into a reused
+     * workspace, then the GEMM).
+     */
     String kernelId(Conv2dShape shape);
 
     /**
-     * @param x    (n, h, w, c) f32
+     * @param x    (n, h, w, c) f32, NHWC
      * @param w    (k, r, s, c / groups) f32
      * @param bias (k) f32, or null
      * @param y    (n, outH, outW, k) f32, written
-     * @param relu whether to clamp the output at zero
+     * @param relu whether to clamp the output at zero (NaN stays NaN)
      */
     void conv2dF32(Conv2dShape shape, Storage x, long xOffset, Storage w, long wOffset,
                    Storage bias, long biasOffset, Storage y, long yOffset, boolean relu);

@@ -1,0 +1,24 @@
+package org.tessera.kernels.conv;
+
+import java.lang.foreign.MemorySegment;
+import org.tessera.kernels.spi.Conv2dShape;
+
+/**
+ * A direct depthwise convolution kernel (groups = c = k: each channel convolved with its own r x s filter).
+ * NHWC keeps a pixel's channels adjacent, so kernels vectorize across channels. Single-threaded: the caller
+ * splits output rows over the pool. Arguments are validated by the caller.
+ */
+public interface DepthwiseConv2d {
+    /** The kernel's id, e.g. {@code f32_dwconv2d__avx2}. */
+    String kernelId();
+
+    /**
+     * Output rows [row0, row1) of the flattened (n, oh) range: y[n][oh][ow][c] = act(sum over
+     * (r, s) of x[n][ih][iw][c] * wt[r][s][c], then + bias[c]), taps in the padding skipped.
+     *
+     * @param wt   the filters transposed to (r, s, c), so a tap's weights are adjacent like the pixel's channels
+     * @param bias (c) or null
+     */
+    void rows(Conv2dShape shape, MemorySegment x, long xOffset, MemorySegment wt, MemorySegment bias, long biasOffset,
+              MemorySegment y, long yOffset, boolean relu, int row0, int row1);
+}

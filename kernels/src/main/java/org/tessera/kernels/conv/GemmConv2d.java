@@ -1,0 +1,132 @@
+package org.tessera.kernels.conv;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.tessera.kernels.HostStorage;
+import org.tessera.kernels.MemoryKind;
+import org.tessera.kernels.Storage;
+import org.tessera.kernels.WorkerPool;
+import org.tessera.kernels.spi.CheckedConv;
+import org.tessera.kernels.spi.Conv2dShape;
+import org.tessera.kernels.spi.F32GemmKernels;
+
+/**
+ * Host convolution composed from a backend's GEMM and depthwise kernel. The algorithm per shape
+ * ({@link #algorithm}):
+ * <ul>
+ *   <li>1x1, stride 1, no padding, one group: y (n h w, k) = x (n h w, c) * w^T (c, k), one GEMM on the NHWC
+ *       buffers, no copy;</li>
+ *   <li>depthwise (groups = c = k): the direct kernel, rows of the output split over the pool;</li>
+ *   <li>anything else: per group, im2col of a chunk of output pixels into a reused per-thread workspace
+ *       (at most {@link #WORKSPACE_FLOATS} floats, at least {@link #MIN_CHUNK_ROWS} rows), then the GEMM of
+ *       the chunk with the group's filters, bias and ReLU fused, written straight into y's group columns.
+ *       Chunks keep the copy cache-sized and the workspace bounded for any input size.</li>
+ * </ul>
+ */
+public final class GemmConv2d extends CheckedConv {
+    /** Which algorithm a shape runs on. */
+    public enum Algorithm { GEMM_1X1, DEPTHWISE, IM2COL }
+
+    static final long WORKSPACE_FLOATS = 2L << 20;
+    static final int MIN_CHUNK_ROWS = 96;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /** The calling thread's im2col workspace and transposed depthwise filters; grown on demand, GC-freed. */
+    private static final ThreadLocal<HostStorage[]> SCRATCH = ThreadLocal.withInitial(() -> new HostStorage[2]);
+
+    private final F32GemmKernels gemm;
+    private final DepthwiseConv2d depthwise;
+
+    public GemmConv2d(F32GemmKernels gemm, DepthwiseConv2d depthwise) {
+        super(MemoryKind.HOST);
+        this.gemm = gemm;
+        this.depthwise = depthwise;
+    }
+
+    /** The algorithm {@link #conv2dF32} uses for this shape. */
+    public static Algorithm algorithm(Conv2dShape s) {
+        if (s.groups() == 1 && s.r() == 1 && s.s() == 1 && s.strideH() == 1 && s.strideW() == 1
+                && s.padTop() == 0 && s.padBottom() == 0 && s.padLeft() == 0 && s.padRight() == 0) {
+            return Algorithm.GEMM_1X1;
+        }
+        if (s.groups() > 1 && s.groups() == s.c() && s.k() == s.c()) return Algorithm.DEPTHWISE;
+        return Algorithm.IM2COL;
+    }
+
+    @Override
+    public String kernelId(Conv2dShape shape) {
+        return switch (algorithm(shape)) {
+            case GEMM_1X1 -> "f32_conv2d_1x1_gemm/" + gemm.kernelId();
+            case DEPTHWISE -> depthwise.kernelId();
+            case IM2COL -> "f32_conv2d_im2col/" + gemm.kernelId();
+        };
+    }
+
+    @Override
+    protected void run(Conv2dShape s, Storage x, long xOff, Storage w, long wOff, Storage bias, long biasOff,
+                       Storage y, long yOff, boolean relu) {
+        switch (algorithm(s)) {
+            case GEMM_1X1 -> pointwise(s, x, xOff, w, wOff, bias, biasOff, y, yOff, relu);
+            case DEPTHWISE -> depthwise(s, x, xOff, w, wOff, bias, biasOff, y, yOff, relu);
+            case IM2COL -> im2colGemm(s, x, xOff, w, wOff, bias, biasOff, y, yOff, relu);
+        }
+    }
+
+    private void pointwise(Conv2dShape s, Storage x, long xOff, Storage w, long wOff, Storage bias, long biasOff,
+                           Storage y, long yOff, boolean relu) {
+        long pixels = (long) s.n() * s.h() * s.w();
+        for (long p0 = 0; p0 < pixels; p0 += Integer.MAX_VALUE) { // GEMM sizes are ints
+            int rows = (int) Math.min(Integer.MAX_VALUE, pixels - p0);
+            gemm.gemm(false, true, rows, s.k(), s.c(), 1f, x, xOff + p0 * s.c(), s.c(), w, wOff, s.c(), 0f,
+                    y, yOff + p0 * s.k(), s.k(), bias, biasOff, relu);
+        }
+    }
+
+    private void im2colGemm(Conv2dShape s, Storage x, long xOff, Storage w, long wOff, Storage bias, long biasOff,
+                            Storage y, long yOff, boolean relu) {
+        long cols = Im2col.columns(s), pixels = (long) s.n() * s.outH() * s.outW();
+        int kg = s.k() / s.groups();
+        int chunk = (int) Math.min(pixels, Math.max(MIN_CHUNK_ROWS, WORKSPACE_FLOATS / cols));
+        HostStorage ws = scratch(0, 4 * chunk * cols);
+        MemorySegment xs = ((HostStorage) x).segment(), wss = ws.segment();
+        WorkerPool pool = WorkerPool.shared();
+        for (int g = 0; g < s.groups(); g++) {
+            final int group = g;
+            for (long p0 = 0; p0 < pixels; p0 += chunk) {
+                final long first = p0;
+                int rows = (int) Math.min(chunk, pixels - p0);
+                int parts = pool.chunks((long) rows * cols, 1 << 16);
+                pool.parallelFor(parts, t -> {
+                    int r0 = (int) ((long) rows * t / parts), r1 = (int) ((long) rows * (t + 1) / parts);
+                    Im2col.rows(s, xs, xOff, group, first + r0, r1 - r0, wss, r0 * cols);
+                });
+                gemm.gemm(false, true, rows, kg, (int) cols, 1f, ws, 0, cols, w, wOff + (long) g * kg * cols, cols, 0f,
+                        y, yOff + p0 * s.k() + (long) g * kg, s.k(), bias, bias == null ? 0 : biasOff + (long) g * kg, relu);
+            }
+        }
+    }
+
+    private void depthwise(Conv2dShape s, Storage x, long xOff, Storage w, long wOff, Storage bias, long biasOff,
+                           Storage y, long yOff, boolean relu) {
+        int c = s.c(), taps = s.r() * s.s();
+        MemorySegment ws = ((HostStorage) w).segment(), wt = scratch(1, 4L * taps * c).segment();
+        for (int ch = 0; ch < c; ch++) { // (c, r, s, 1) -> (r, s, c)
+            for (int t = 0; t < taps; t++) wt.setAtIndex(F32, (long) t * c + ch, ws.getAtIndex(F32, wOff + (long) ch * taps + t));
+        }
+        MemorySegment xs = ((HostStorage) x).segment(), ys = ((HostStorage) y).segment();
+        MemorySegment bs = bias == null ? null : ((HostStorage) bias).segment();
+        int rows = s.n() * s.outH();
+        WorkerPool pool = WorkerPool.shared();
+        int parts = pool.chunks((long) rows * s.outW() * c * taps, 1 << 15);
+        pool.parallelFor(parts, t -> depthwise.rows(s, xs, xOff, wt, bs, biasOff, ys, yOff, relu,
+                (int) ((long) rows * t / parts), (int) ((long) rows * (t + 1) / parts)));
+    }
+
+    /** The calling thread's scratch buffer {@code slot} of at least {@code bytes}. */
+    private static HostStorage scratch(int slot, long bytes) {
+        HostStorage[] held = SCRATCH.get();
+        if (held[slot] == null || held[slot].byteSize() < bytes) held[slot] = HostStorage.allocate(Arena.ofAuto(), bytes);
+        return held[slot];
+    }
+}

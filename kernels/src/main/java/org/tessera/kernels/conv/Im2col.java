@@ -1,0 +1,63 @@
+package org.tessera.kernels.conv;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.tessera.kernels.spi.Conv2dShape;
+
+/**
+ * Rows of the im2col matrix of one group of an NHWC convolution: row (n, oh, ow) holds the input patch that
+ * output pixel reads, as (r, s, c) with c fastest (the filter layout), zeros where the patch falls in the
+ * padding. Runs of c (and of s, when taps are adjacent) are contiguous in NHWC, so rows are built from bulk
+ * copies, not element by element.
+ */
+final class Im2col {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private Im2col() {}
+
+    /** Columns of the matrix: r * s * c / groups. */
+    static long columns(Conv2dShape s) {
+        return (long) s.r() * s.s() * (s.c() / s.groups());
+    }
+
+    /**
+     * Writes rows [row0, row0 + rows) of group g's matrix to dst at element dstOff, row stride {@link #columns}.
+     * Rows count output pixels in (n, oh, ow) order.
+     */
+    static void rows(Conv2dShape s, MemorySegment x, long xOff, int g, long row0, int rows, MemorySegment dst, long dstOff) {
+        int cg = s.c() / s.groups(), outH = s.outH(), outW = s.outW();
+        long cols = columns(s), c0 = (long) g * cg;
+        // s taps of a filter row read adjacent pixels, one copy for all of them, when nothing separates them.
+        boolean rowRuns = s.dilationW() == 1 && s.groups() == 1;
+        long pixel = row0;
+        for (int i = 0; i < rows; i++, pixel++) {
+            long n = pixel / ((long) outH * outW);
+            int rest = (int) (pixel % ((long) outH * outW)), oh = rest / outW, ow = rest % outW;
+            long out = dstOff + i * cols;
+            int iw0 = ow * s.strideW() - s.padLeft();
+            boolean widthInside = iw0 >= 0 && iw0 + (s.s() - 1) * s.dilationW() < s.w();
+            for (int r = 0; r < s.r(); r++, out += (long) s.s() * cg) {
+                int ih = oh * s.strideH() - s.padTop() + r * s.dilationH();
+                if (ih < 0 || ih >= s.h()) {
+                    zero(dst, out, (long) s.s() * cg);
+                    continue;
+                }
+                long rowBase = (n * s.h() + ih) * s.w();
+                if (rowRuns && widthInside) {
+                    MemorySegment.copy(x, 4 * (xOff + (rowBase + iw0) * s.c()), dst, 4 * out, 4L * s.s() * cg);
+                    continue;
+                }
+                for (int t = 0; t < s.s(); t++) {
+                    int iw = iw0 + t * s.dilationW();
+                    long o = out + (long) t * cg;
+                    if (iw < 0 || iw >= s.w()) zero(dst, o, cg);
+                    else MemorySegment.copy(x, 4 * (xOff + (rowBase + iw) * s.c() + c0), dst, 4 * o, 4L * cg);
+                }
+            }
+        }
+    }
+
+    private static void zero(MemorySegment dst, long off, long count) {
+        for (long i = 0; i < count; i++) dst.setAtIndex(F32, off + i, 0f);
+    }
+}
