@@ -8,6 +8,7 @@ import org.tessera.kernels.DType;
 import org.tessera.kernels.MemoryKind;
 import org.tessera.kernels.spi.Backend;
 import org.tessera.kernels.spi.BinaryOp;
+import org.tessera.kernels.spi.Conv2dShape;
 import org.tessera.kernels.spi.ElementwiseKernels;
 import org.tessera.kernels.spi.F32GemmKernels;
 import org.tessera.kernels.spi.Int8GemmKernels;
@@ -297,6 +298,38 @@ public final class Ops {
             if (c != out) c.close();
         }
         return out;
+    }
+
+    // ---- convolution (F32) ------------------------------------------------------------------------
+
+    /**
+     * 2-D convolution (cross-correlation) on NHWC activations: act(conv(x, w) + bias), a new (n, outH, outW, k)
+     * tensor. x is (n, h, w, c); w is (k, r, s, c / groups), output channel major (from PyTorch's (k, c, r, s),
+     * permute to (k, r, s, c)); bias (k) may be null. Padding reads zeros. The algorithm (one GEMM for 1x1,
+     * a direct kernel for depthwise, im2col + GEMM otherwise) is chosen per shape: see {@link #convKernelId}.
+     *
+     * @throws IllegalArgumentException for a channel mismatch, a filter larger than the padded input, or any
+     *                                  other bad shape, naming the dimension
+     */
+    public Tensor conv2d(Tensor x, Tensor w, Tensor bias, Conv2dParams params, Activation act) {
+        Conv2dShape s = Convolution.shape(x, w, params);
+        Tensor out = x.allocateSibling(s.n(), s.outH(), s.outW(), s.k());
+        try {
+            return conv2d(x, w, bias, params, act, out);
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /** The convolution into {@code out} ((n, outH, outW, k) F32). Returns out. */
+    public Tensor conv2d(Tensor x, Tensor w, Tensor bias, Conv2dParams params, Activation act, Tensor out) {
+        return Convolution.forward(select(OpFamily.CONV, x.memoryKind()), x, w, bias, params, act, out);
+    }
+
+    /** The kernel {@link #conv2d} would run for these operands, e.g. {@code f32_dwconv2d__avx2}. */
+    public String convKernelId(Tensor x, Tensor w, Conv2dParams params) {
+        return select(OpFamily.CONV, x.memoryKind()).kernels().kernelId(Convolution.shape(x, w, params));
     }
 
     /** The GEMM kernel id an (m, n, k) product runs, e.g. {@code f32_gemm_6x16__avx2}. */
