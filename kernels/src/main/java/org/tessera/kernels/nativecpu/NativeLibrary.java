@@ -41,6 +41,10 @@ record NativeLibrary(boolean loaded, String reason, String path, Isa cpuIsa, Isa
                     + "platform); to build it: apt-get install -y gcc g++, then mvn install");
         }
         try {
+            // Pointer's class initializer takes JavaCPP's Loader lock, and loading our library under that lock
+            // initializes Pointer (JNI_OnLoad): initialize Pointer first, or a thread of the application that
+            // touches any JavaCPP class meanwhile (bytedeco OpenBLAS, oneDNN) deadlocks with the preload thread.
+            Class.forName("org.bytedeco.javacpp.Pointer", true, NativeLibrary.class.getClassLoader());
             String path = Loader.load(NativeCpu.class);
             return new NativeLibrary(true, null, path, Isa.fromLevel(NativeCpu.tsr_cpu_isa_level()),
                     Isa.fromLevel(NativeCpu.tsr_build_isa_level()), NativeCpu.tsr_build_compiler(), NativeCpu.tsr_cpu_feature_bits());
