@@ -108,7 +108,8 @@ public final class NativeBackend implements Backend {
         }
         if (family == OpFamily.CONV) {
             GemmConv2d c = conv;
-            if (c == null) conv = c = new GemmConv2d(kernels(OpFamily.F32_GEMM).kernels(), new NativeDepthwiseConv2d());
+            if (c == null) conv = c = new GemmConv2d(kernels(OpFamily.F32_GEMM).kernels(), new NativeDepthwiseConv2d(),
+                    new NativeImplicitGemmConv2d());
             return Support.of(family.kernelType().cast(c));
         }
         return Support.refused("no native " + family + " kernels yet");

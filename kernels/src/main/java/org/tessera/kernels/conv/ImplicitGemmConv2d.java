@@ -1,0 +1,30 @@
+package org.tessera.kernels.conv;
+
+import java.lang.foreign.MemorySegment;
+import org.tessera.kernels.spi.Conv2dShape;
+
+/**
+ * A convolution kernel that runs the GEMM on patches gathered straight from the input while packing, instead
+ * of on an im2col copy. Single-threaded pieces; {@link GemmConv2d} runs them over the pool, packing each
+ * group's filters once into a buffer all threads share. Arguments are validated by the caller.
+ */
+public interface ImplicitGemmConv2d {
+    /** The kernel's id, e.g. {@code f32_conv2d_igemm_6x16__avx2}. */
+    String kernelId();
+
+    /** Column tile of the packed filters (filters are packed in blocks of this many output channels). */
+    int nr();
+
+    /** Row tile: pixel ranges handed to {@link #rows} start on multiples of it. */
+    int mr();
+
+    /** Floats of the packed filters of one group. */
+    long packedFloats(Conv2dShape shape);
+
+    /** Packs filters [j0, j1) (within the group, j0 a multiple of {@link #nr}) of group g into packed. */
+    void packFilters(Conv2dShape shape, MemorySegment w, long wOffset, int g, int j0, int j1, MemorySegment packed);
+
+    /** Output pixels [p0, p1) of group g: y's group columns = act(patches * filters^T + bias). */
+    void rows(Conv2dShape shape, MemorySegment x, long xOffset, int g, MemorySegment packed, MemorySegment bias, long biasOffset,
+              MemorySegment y, long yOffset, boolean relu, long p0, long p1);
+}

@@ -1,0 +1,54 @@
+package org.tessera.kernels.nativecpu;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.tessera.kernels.HostStorage;
+import org.tessera.kernels.conv.ImplicitGemmConv2d;
+import org.tessera.kernels.spi.Conv2dShape;
+
+/** The AVX2 implicit-GEMM convolution ({@code native/cpu/f32-conv2d-igemm-6x16-avx2.c}); arguments validated by the caller. */
+final class NativeImplicitGemmConv2d implements ImplicitGemmConv2d {
+    private static final int MR = 6, NR = 16;
+    /** Per-thread A block and patch rows; freed with the thread. */
+    private static final ThreadLocal<MemorySegment> WORKSPACE = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate(NativeCpu.tsr_f32_conv2d_igemm_workspace_bytes__avx2(), HostStorage.ALIGNMENT));
+
+    @Override
+    public String kernelId() {
+        return "f32_conv2d_igemm_6x16__avx2";
+    }
+
+    @Override
+    public int nr() {
+        return NR;
+    }
+
+    @Override
+    public int mr() {
+        return MR;
+    }
+
+    @Override
+    public long packedFloats(Conv2dShape s) {
+        long kg = s.k() / s.groups();
+        return (long) s.r() * s.s() * (s.c() / s.groups()) * ((kg + NR - 1) / NR * NR);
+    }
+
+    @Override
+    public void packFilters(Conv2dShape s, MemorySegment w, long wOff, int g, int j0, int j1, MemorySegment packed) {
+        long cols = (long) s.r() * s.s() * (s.c() / s.groups());
+        int kg = s.k() / s.groups();
+        NativeCpu.tsr_f32_gemm_pack_b_cols_6x16__avx2(1, cols, kg, j0, j1 - j0, w.address() + 4 * (wOff + ((long) g * kg + j0) * cols),
+                cols, packed.address());
+    }
+
+    @Override
+    public void rows(Conv2dShape s, MemorySegment x, long xOff, int g, MemorySegment packed, MemorySegment bias, long biasOff,
+                     MemorySegment y, long yOff, boolean relu, long p0, long p1) {
+        int kg = s.k() / s.groups();
+        NativeCpu.tsr_f32_conv2d_igemm_6x16__avx2(s.h(), s.w(), s.c(), s.r(), s.s(), s.strideH(), s.strideW(), s.padTop(), s.padLeft(),
+                s.dilationH(), s.dilationW(), s.outH(), s.outW(), s.groups(), g, kg, p0, p1, x.address() + 4 * xOff, packed.address(),
+                bias == null ? 0 : bias.address() + 4 * (biasOff + (long) g * kg), relu ? 1 : 0,
+                y.address() + 4 * (yOff + (long) g * kg), s.k(), WORKSPACE.get().address());
+    }
+}
