@@ -68,7 +68,8 @@ public final class BenchMain {
                 for (IterationResult it : fork.getIterationResults()) bestTime = Math.min(bestTime, it.getPrimaryResult().getScore());
             }
             double meanTime = r.getPrimaryResult().getScore();
-            String unit = name.startsWith("GemmBench") ? "GFLOP/s" : name.startsWith("Int8GemmBench") ? "GOP/s" : "GB/s";
+            String unit = name.startsWith("GemmBench") || name.startsWith("ConvBench") ? "GFLOP/s"
+                    : name.startsWith("Int8GemmBench") ? "GOP/s" : "GB/s";
             return new Row(name, p.getParam("backend"), others.toString(), work / (bestTime * secondsPerUnit) / 1e9,
                     work / (meanTime * secondsPerUnit) / 1e9, unit);
         }
@@ -79,6 +80,7 @@ public final class BenchMain {
                 String[] s = p.getParam("shape").split("x");
                 return 2.0 * Double.parseDouble(s[0]) * Double.parseDouble(s[1]) * Double.parseDouble(s[2]);
             }
+            if (name.startsWith("ConvBench")) return ConvBench.shape(p.getParam("layer")).flops();
             double n = Double.parseDouble(p.getParam("n"));
             return (p.getParam("op").equals("relu") ? 8 : 12) * n; // f32: read x (+ y), write out
         }

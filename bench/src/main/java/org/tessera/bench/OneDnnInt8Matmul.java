@@ -67,7 +67,7 @@ final class OneDnnInt8Matmul implements AutoCloseable {
         return new IntPointer(dst.get_data_handle()).capacity(index + 1).get(index);
     }
 
-    private static void setThreads(int threads) {
+    static void setThreads(int threads) {
         Loader.load(dnnl.class);
         Pointer address = Loader.addressof("omp_set_num_threads");
         if (address == null || address.address() == 0) throw new IllegalStateException("omp_set_num_threads not found next to oneDNN");

@@ -1,0 +1,125 @@
+package org.tessera.bench;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.tessera.Activation;
+import org.tessera.Conv2dParams;
+import org.tessera.Ops;
+import org.tessera.Tensor;
+import org.tessera.Tessera;
+import org.tessera.kernels.spi.Conv2dShape;
+
+/**
+ * f32 conv2d forward (NHWC, bias fused) on our backends beside the peer oneDNN ({@link OneDnnConv}), one run.
+ * Layers: ResNet-style 3x3 at 56x56x64 and 14x14x256, a 1x1 at 28x28x128, a depthwise 3x3 at 28x28x256,
+ * and the two conv layers of the small Fashion-MNIST CNN at batch 64. {@link BenchMain} reports GFLOP/s of
+ * the direct algorithm (2 n outH outW k r s c/groups) and the ratio to oneDNN.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {JvmFlags.VECTOR, JvmFlags.NATIVE})
+public class ConvBench {
+    @Param({"native", "java", "onednn"})
+    public String backend;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    @Param({"3x3_c64_56", "3x3_c256_14", "1x1_c128_28", "dw3x3_c256_28", "fmnist_conv1_b64", "fmnist_conv2_b64"})
+    public String layer;
+
+    private Tensor x, w, bias, y;
+    private Ops ops;
+    private Conv2dParams params;
+    private OneDnnConv onednn;
+
+    /** The geometry of a named layer. */
+    static Conv2dShape shape(String layer) {
+        return switch (layer) {
+            case "3x3_c64_56" -> Conv2dShape.of(1, 56, 56, 64, 64, 3, 1, 1);
+            case "3x3_c256_14" -> Conv2dShape.of(1, 14, 14, 256, 256, 3, 1, 1);
+            case "1x1_c128_28" -> Conv2dShape.of(1, 28, 28, 128, 128, 1, 1, 0);
+            case "dw3x3_c256_28" -> new Conv2dShape(1, 28, 28, 256, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 256);
+            case "fmnist_conv1_b64" -> Conv2dShape.of(64, 28, 28, 1, 32, 3, 1, 1);
+            case "fmnist_conv2_b64" -> Conv2dShape.of(64, 14, 14, 32, 64, 3, 1, 1);
+            default -> throw new IllegalArgumentException("unknown layer " + layer);
+        };
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        Conv2dShape s = shape(layer);
+        Tessera.setThreads(threads);
+        SplittableRandom rnd = new SplittableRandom(11);
+        float[] xv = floats(rnd, s.n() * s.h() * s.w() * s.c()), wv = floats(rnd, s.k() * s.r() * s.s() * (s.c() / s.groups()));
+        float[] bv = floats(rnd, s.k());
+        params = new Conv2dParams(s.strideH(), s.strideW(), s.padTop(), s.padBottom(), s.padLeft(), s.padRight(), s.dilationH(),
+                s.dilationW(), s.groups());
+        x = Tensor.of(xv, s.n(), s.h(), s.w(), s.c());
+        w = Tensor.of(wv, s.k(), s.r(), s.s(), s.c() / s.groups());
+        bias = Tensor.of(bv, s.k());
+        if (backend.equals("onednn")) {
+            onednn = new OneDnnConv(s, xv, wv, bv, threads);
+            onednn.run();
+            checkOneDnn(s);
+            System.out.println("onednn implementation: " + onednn.implementation());
+            return;
+        }
+        ops = Ops.on(backend);
+        y = ops.conv2d(x, w, bias, params, Activation.IDENTITY);
+        System.out.println(backend + " kernel: " + ops.convKernelId(x, w, params));
+    }
+
+    /** The peer must compute the same thing: its output against ours (java backend), relative error. */
+    private void checkOneDnn(Conv2dShape s) {
+        try (Tensor ours = Ops.on("java").conv2d(x, w, bias, params, Activation.IDENTITY)) {
+            float[] a = ours.toFloatArray(), b = onednn.result(a.length);
+            double num = 0, den = 0;
+            for (int i = 0; i < a.length; i++) {
+                num += (a[i] - b[i]) * (double) (a[i] - b[i]);
+                den += (double) a[i] * a[i];
+            }
+            if (!(Math.sqrt(num / den) < 1e-4)) throw new IllegalStateException("oneDNN differs from ours on " + s + ": rel. error " + Math.sqrt(num / den));
+        }
+    }
+
+    private static float[] floats(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return a;
+    }
+
+    @Benchmark
+    public Object conv() {
+        if (onednn != null) {
+            onednn.run();
+            return onednn;
+        }
+        return ops.conv2d(x, w, bias, params, Activation.IDENTITY, y);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        if (onednn != null) onednn.close();
+        if (y != null) y.close();
+        x.close();
+        w.close();
+        bias.close();
+    }
+}
