@@ -86,6 +86,100 @@ class ConvKernelsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
+    void backwardMatchesTheReferenceGradients(Variant<ConvKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        Set<Algorithm> seen = EnumSet.noneOf(Algorithm.class);
+        Conv2dShape[] targeted = {Conv2dShape.of(2, 9, 11, 67, 31, 1, 1, 0),
+                new Conv2dShape(1, 17, 13, 40, 40, 5, 5, 2, 1, 2, 1, 0, 3, 2, 1, 40),
+                new Conv2dShape(2, 10, 12, 6, 10, 3, 3, 1, 2, 1, 0, 2, 1, 1, 2, 2),
+                new Conv2dShape(3, 33, 33, 67, 8, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1)}; // several im2col chunks
+        for (int i = 0; i < 30 + targeted.length; i++) {
+            Conv2dShape s = i < targeted.length ? targeted[i] : randomShape(rnd);
+            seen.add(GemmConv2d.algorithm(s));
+            checkBackward(v.kernels(), s, rnd);
+        }
+        assertEquals(EnumSet.allOf(Algorithm.class), seen);
+    }
+
+    /** The kernels' gradients against central differences of the kernels' own forward, on small shapes. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void backwardMatchesFiniteDifferences(Variant<ConvKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        Conv2dShape[] shapes = {Conv2dShape.of(1, 3, 3, 2, 3, 1, 1, 0), new Conv2dShape(1, 5, 4, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3),
+                new Conv2dShape(2, 5, 6, 4, 6, 3, 2, 2, 1, 1, 0, 1, 1, 1, 2, 2)};
+        for (Conv2dShape s : shapes) {
+            int xLen = s.n() * s.h() * s.w() * s.c(), wLen = s.k() * s.r() * s.s() * (s.c() / s.groups());
+            float[] x = TestData.floats(rnd, xLen), w = TestData.floats(rnd, wLen), g = TestData.floats(rnd, s.n() * s.outH() * s.outW() * s.k());
+            float[] dx = run(xLen, out -> v.kernels().conv2dBackwardDataF32(s, st(g), 0, st(w), 0, out, 0));
+            float[] dw = run(wLen, out -> v.kernels().conv2dBackwardWeightsF32(s, st(x), 0, st(g), 0, out, 0, null, 0));
+            for (int probe = 0; probe < 6; probe++) {
+                int i = rnd.nextInt(xLen), j = rnd.nextInt(wLen);
+                assertFiniteDifference(s + " dx[" + i + "]", dx[i], loss(v.kernels(), s, x, w, g, i, -1));
+                assertFiniteDifference(s + " dw[" + j + "]", dw[j], loss(v.kernels(), s, x, w, g, -1, j));
+            }
+        }
+    }
+
+    /** (L(+h) - L(-h)) / 2h of L = sum(conv(x, w) * g), perturbing x[xi] or w[wi]. */
+    private static double loss(ConvKernels k, Conv2dShape s, float[] x, float[] w, float[] g, int xi, int wi) {
+        final float h = 0.25f;
+        double[] l = new double[2];
+        for (int side = 0; side < 2; side++) {
+            float[] xp = x.clone(), wp = w.clone();
+            if (xi >= 0) xp[xi] += side == 0 ? h : -h;
+            if (wi >= 0) wp[wi] += side == 0 ? h : -h;
+            float[] y = run(g.length, out -> k.conv2dF32(s, st(xp), 0, st(wp), 0, null, 0, out, 0, false));
+            for (int i = 0; i < y.length; i++) l[side] += (double) y[i] * g[i];
+        }
+        return (l[0] - l[1]) / (2 * h);
+    }
+
+    private static void assertFiniteDifference(String what, double analytic, double numeric) {
+        assertTrue(Math.abs(analytic - numeric) <= 1e-3 * (1 + Math.abs(numeric)), what + ": gradient " + analytic + ", finite difference " + numeric);
+    }
+
+    /** A GC-freed copy of data (the finite-difference loops make many). */
+    private static HostStorage st(float[] data) {
+        HostStorage s = HostStorage.allocate(java.lang.foreign.Arena.ofAuto(), 4L * data.length);
+        java.lang.foreign.MemorySegment.copy(data, 0, s.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 0, data.length);
+        return s;
+    }
+
+    private static float[] run(int outLength, java.util.function.Consumer<HostStorage> kernel) {
+        try (HostStorage out = TestData.poisoned(outLength)) {
+            kernel.accept(out);
+            return TestData.floats(out);
+        }
+    }
+
+    /** dx, dw and db against the double reference, at random offsets, outputs poisoned. */
+    private static void checkBackward(ConvKernels kernels, Conv2dShape s, SplittableRandom rnd) {
+        int xLen = s.n() * s.h() * s.w() * s.c(), wLen = s.k() * s.r() * s.s() * (s.c() / s.groups());
+        int yLen = s.n() * s.outH() * s.outW() * s.k();
+        int off = rnd.nextInt(4);
+        float[] x = TestData.floats(rnd, xLen), w = TestData.floats(rnd, wLen), dy = TestData.floats(rnd, yLen);
+        String what = kernels.kernelId(s) + " backward " + s;
+        try (HostStorage xs = TestData.storage(x); HostStorage ws = TestData.storage(w); HostStorage dys = TestData.storage(dy);
+             HostStorage dx = TestData.poisoned(off + xLen); HostStorage dw = TestData.poisoned(off + wLen); HostStorage db = TestData.poisoned(off + s.k())) {
+            kernels.conv2dBackwardDataF32(s, dys, 0, ws, 0, dx, off);
+            kernels.conv2dBackwardWeightsF32(s, xs, 0, dys, 0, dw, off, db, off);
+            KernelAssertions.assertClose(what + " dx", ConvReference.backwardData(s, dy, w), tail(dx, off), TOLERANCE);
+            KernelAssertions.assertClose(what + " dw", ConvReference.backwardWeights(s, x, dy), tail(dw, off), TOLERANCE);
+            KernelAssertions.assertClose(what + " db", ConvReference.backwardBias(s, dy), tail(db, off), TOLERANCE);
+            for (HostStorage out : new HostStorage[] {dx, dw, db}) {
+                for (int i = 0; i < off; i++) assertTrue(Float.isNaN(TestData.floats(out)[i]), what + ": wrote before the output");
+            }
+        }
+    }
+
+    private static float[] tail(HostStorage s, int from) {
+        float[] all = TestData.floats(s);
+        return java.util.Arrays.copyOfRange(all, from, all.length);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
     void badArgumentsAreClearExceptions(Variant<ConvKernels> v) {
         assumeTrue(v.skipReason() == null, v.skipReason());
         Conv2dShape s = Conv2dShape.of(1, 5, 5, 3, 4, 3, 1, 1);
@@ -98,6 +192,12 @@ class ConvKernelsTest {
             assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dF32(s, x, 0, w, 0, small, 97, y, 0, false)), "bias");
             assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dF32(s, y, 0, w, 0, null, 0, y, 0, false)), "overlaps");
             assertThrows(NullPointerException.class, () -> k.conv2dF32(null, x, 0, w, 0, null, 0, y, 0, false));
+            // backward: dy is y-shaped (100), dx x-shaped (75), dw w-shaped (108)
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dBackwardDataF32(s, y, 0, w, 0, small, 40)), "dx");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dBackwardDataF32(s, y, 0, w, 0, y, 0)), "overlaps");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dBackwardWeightsF32(s, x, 0, y, 0, small, 0, null, 0)), "dw");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dBackwardWeightsF32(s, x, 0, y, 0, w, 0, w, 106)), "db");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dBackwardWeightsF32(s, x, 0, y, 0, w, 0, w, 0)), "overlaps");
             x.close();
             assertThrows(IllegalStateException.class, () -> k.conv2dF32(s, x, 0, w, 0, null, 0, y, 0, false));
         }

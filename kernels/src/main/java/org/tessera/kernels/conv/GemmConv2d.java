@@ -134,7 +134,7 @@ public final class GemmConv2d extends CheckedConv {
                             Storage y, long yOff, boolean relu) {
         long cols = Im2col.columns(s), pixels = (long) s.n() * s.outH() * s.outW();
         int kg = s.k() / s.groups();
-        int chunk = (int) Math.min(pixels, Math.max(MIN_CHUNK_ROWS, WORKSPACE_FLOATS / cols));
+        int chunk = chunkRows(s);
         HostStorage ws = scratch(0, 4 * chunk * cols);
         MemorySegment xs = ((HostStorage) x).segment(), wss = ws.segment();
         WorkerPool pool = WorkerPool.shared();
@@ -168,6 +168,25 @@ public final class GemmConv2d extends CheckedConv {
         int parts = pool.chunks((long) rows * s.outW() * c * taps, 1 << 15);
         pool.parallelFor(parts, t -> depthwise.rows(s, xs, xOff, wt, bs, biasOff, ys, yOff, relu,
                 (int) ((long) rows * t / parts), (int) ((long) rows * (t + 1) / parts)));
+    }
+
+    @Override
+    protected void runBackwardData(Conv2dShape s, Storage dy, long dyOff, Storage w, long wOff, Storage dx, long dxOff) {
+        int chunk = chunkRows(s);
+        ConvBackward.data(gemm, scratch(0, 4 * chunk * Im2col.columns(s)), chunk, s, dy, dyOff, w, wOff, dx, dxOff);
+    }
+
+    @Override
+    protected void runBackwardWeights(Conv2dShape s, Storage x, long xOff, Storage dy, long dyOff, Storage dw, long dwOff,
+                                      Storage db, long dbOff) {
+        int chunk = chunkRows(s);
+        ConvBackward.weights(gemm, scratch(0, 4 * chunk * Im2col.columns(s)), chunk, s, x, xOff, dy, dyOff, dw, dwOff, db, dbOff);
+    }
+
+    /** Output pixels per im2col chunk: the workspace budget, at least {@link #MIN_CHUNK_ROWS}, at most all of them. */
+    private static int chunkRows(Conv2dShape s) {
+        long pixels = (long) s.n() * s.outH() * s.outW();
+        return (int) Math.min(pixels, Math.max(MIN_CHUNK_ROWS, WORKSPACE_FLOATS / Im2col.columns(s)));
     }
 
     /** The calling thread's scratch buffer {@code slot} of at least {@code bytes}. */

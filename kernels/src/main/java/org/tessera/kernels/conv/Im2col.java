@@ -57,7 +57,31 @@ final class Im2col {
         }
     }
 
-    private static void zero(MemorySegment dst, long off, long count) {
+    /**
+     * The adjoint of {@link #rows}: adds rows [row0, row0 + rows) of group g's matrix, at src element srcOff,
+     * into the input-shaped dx at element dxOff (entries that fall in the padding are dropped).
+     */
+    static void addRows(Conv2dShape s, MemorySegment src, long srcOff, int g, long row0, int rows, MemorySegment dx, long dxOff) {
+        int cg = s.c() / s.groups(), outH = s.outH(), outW = s.outW();
+        long cols = columns(s), c0 = (long) g * cg;
+        long pixel = row0;
+        for (int i = 0; i < rows; i++, pixel++) {
+            long n = pixel / ((long) outH * outW);
+            int rest = (int) (pixel % ((long) outH * outW)), oh = rest / outW, ow = rest % outW;
+            long in = srcOff + i * cols;
+            for (int r = 0; r < s.r(); r++) {
+                int ih = oh * s.strideH() - s.padTop() + r * s.dilationH();
+                for (int t = 0; t < s.s(); t++, in += cg) {
+                    int iw = ow * s.strideW() - s.padLeft() + t * s.dilationW();
+                    if (ih < 0 || ih >= s.h() || iw < 0 || iw >= s.w()) continue;
+                    long out = dxOff + ((n * s.h() + ih) * s.w() + iw) * s.c() + c0;
+                    for (int c = 0; c < cg; c++) dx.setAtIndex(F32, out + c, dx.getAtIndex(F32, out + c) + src.getAtIndex(F32, in + c));
+                }
+            }
+        }
+    }
+
+    static void zero(MemorySegment dst, long off, long count) {
         for (long i = 0; i < count; i++) dst.setAtIndex(F32, off + i, 0f);
     }
 }

@@ -27,15 +27,77 @@ public abstract class CheckedConv implements ConvKernels {
         Checks.block("w", w, memory, Float.BYTES, wOffset, 1, wLen, wLen);
         if (bias != null) Checks.block("bias", bias, memory, Float.BYTES, biasOffset, 1, shape.k(), shape.k());
         Checks.block("y", y, memory, Float.BYTES, yOffset, 1, yLen, yLen);
-        noOverlap("x", x, xOffset, xLen, y, yOffset, yLen);
-        noOverlap("w", w, wOffset, wLen, y, yOffset, yLen);
-        if (bias != null) noOverlap("bias", bias, biasOffset, shape.k(), y, yOffset, yLen);
+        noOverlap("y", "x", x, xOffset, xLen, y, yOffset, yLen);
+        noOverlap("y", "w", w, wOffset, wLen, y, yOffset, yLen);
+        if (bias != null) noOverlap("y", "bias", bias, biasOffset, shape.k(), y, yOffset, yLen);
         Storage.acquireAll(x, w, bias, y);
         try {
             run(shape, x, xOffset, w, wOffset, bias, biasOffset, y, yOffset, relu);
         } finally {
             Storage.releaseAll(x, w, bias, y);
         }
+    }
+
+    @Override
+    public final void conv2dBackwardDataF32(Conv2dShape shape, Storage dy, long dyOffset, Storage w, long wOffset, Storage dx,
+                                            long dxOffset) {
+        if (shape == null) throw new NullPointerException("shape is null");
+        long dyLen = outputElements(shape), wLen = filterElements(shape), dxLen = inputElements(shape);
+        Checks.block("dy", dy, memory, Float.BYTES, dyOffset, 1, dyLen, dyLen);
+        Checks.block("w", w, memory, Float.BYTES, wOffset, 1, wLen, wLen);
+        Checks.block("dx", dx, memory, Float.BYTES, dxOffset, 1, dxLen, dxLen);
+        noOverlap("dx", "dy", dy, dyOffset, dyLen, dx, dxOffset, dxLen);
+        noOverlap("dx", "w", w, wOffset, wLen, dx, dxOffset, dxLen);
+        Storage.acquireAll(dy, w, dx);
+        try {
+            runBackwardData(shape, dy, dyOffset, w, wOffset, dx, dxOffset);
+        } finally {
+            Storage.releaseAll(dy, w, dx);
+        }
+    }
+
+    @Override
+    public final void conv2dBackwardWeightsF32(Conv2dShape shape, Storage x, long xOffset, Storage dy, long dyOffset, Storage dw,
+                                               long dwOffset, Storage db, long dbOffset) {
+        if (shape == null) throw new NullPointerException("shape is null");
+        long xLen = inputElements(shape), dyLen = outputElements(shape), dwLen = filterElements(shape);
+        Checks.block("x", x, memory, Float.BYTES, xOffset, 1, xLen, xLen);
+        Checks.block("dy", dy, memory, Float.BYTES, dyOffset, 1, dyLen, dyLen);
+        Checks.block("dw", dw, memory, Float.BYTES, dwOffset, 1, dwLen, dwLen);
+        if (db != null) Checks.block("db", db, memory, Float.BYTES, dbOffset, 1, shape.k(), shape.k());
+        noOverlap("dw", "x", x, xOffset, xLen, dw, dwOffset, dwLen);
+        noOverlap("dw", "dy", dy, dyOffset, dyLen, dw, dwOffset, dwLen);
+        if (db != null) {
+            noOverlap("db", "x", x, xOffset, xLen, db, dbOffset, shape.k());
+            noOverlap("db", "dy", dy, dyOffset, dyLen, db, dbOffset, shape.k());
+            noOverlap("db", "dw", dw, dwOffset, dwLen, db, dbOffset, shape.k());
+        }
+        Storage.acquireAll(x, dy, dw, db);
+        try {
+            runBackwardWeights(shape, x, xOffset, dy, dyOffset, dw, dwOffset, db, dbOffset);
+        } finally {
+            Storage.releaseAll(x, dy, dw, db);
+        }
+    }
+
+    /** The input gradient, on validated, live, non-overlapping operands. */
+    protected abstract void runBackwardData(Conv2dShape shape, Storage dy, long dyOffset, Storage w, long wOffset, Storage dx,
+                                            long dxOffset);
+
+    /** The filter and bias gradients, on validated, live, non-overlapping operands. */
+    protected abstract void runBackwardWeights(Conv2dShape shape, Storage x, long xOffset, Storage dy, long dyOffset, Storage dw,
+                                               long dwOffset, Storage db, long dbOffset);
+
+    private static long inputElements(Conv2dShape s) {
+        return elements("x", s.n(), s.h(), s.w(), s.c());
+    }
+
+    private static long filterElements(Conv2dShape s) {
+        return elements("w", s.k(), s.r(), s.s(), s.c() / s.groups());
+    }
+
+    private static long outputElements(Conv2dShape s) {
+        return elements("y", s.n(), s.outH(), s.outW(), s.k());
     }
 
     /** The kernel, on validated, live, non-overlapping operands. */
@@ -50,9 +112,12 @@ public abstract class CheckedConv implements ConvKernels {
         }
     }
 
-    private static void noOverlap(String name, Storage in, long inOffset, long inLen, Storage y, long yOffset, long yLen) {
-        if (in == y && inOffset < yOffset + yLen && yOffset < inOffset + inLen) {
-            throw new IllegalArgumentException("y overlaps " + name + ": a convolution cannot run in place; write y to its own buffer");
+    /** An output must not share memory with an input: the kernels read inputs after writing outputs. */
+    private static void noOverlap(String outName, String name, Storage in, long inOffset, long inLen, Storage out, long outOffset,
+                                  long outLen) {
+        if (in == out && inOffset < outOffset + outLen && outOffset < inOffset + inLen) {
+            throw new IllegalArgumentException(outName + " overlaps " + name + ": a convolution cannot run in place; write "
+                    + outName + " to its own buffer");
         }
     }
 }

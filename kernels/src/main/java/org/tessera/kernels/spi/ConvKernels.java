@@ -32,4 +32,26 @@ public interface ConvKernels {
      */
     void conv2dF32(Conv2dShape shape, Storage x, long xOffset, Storage w, long wOffset,
                    Storage bias, long biasOffset, Storage y, long yOffset, boolean relu);
+
+    /**
+     * Gradient of the convolution (before any activation) with respect to its input: dx = conv2d^T(dy, w),
+     * overwritten. Callers that fused a ReLU mask dy with it first.
+     *
+     * @param dy (n, outH, outW, k) f32
+     * @param w  (k, r, s, c / groups) f32
+     * @param dx (n, h, w, c) f32, written; must not overlap dy or w
+     */
+    void conv2dBackwardDataF32(Conv2dShape shape, Storage dy, long dyOffset, Storage w, long wOffset, Storage dx, long dxOffset);
+
+    /**
+     * Gradients with respect to the filters and the bias: dw[k][r][s][c] = sum over pixels of dy * x (the
+     * tap's input), db[k] = sum over pixels of dy; both overwritten.
+     *
+     * @param x  (n, h, w, c) f32, the forward input
+     * @param dy (n, outH, outW, k) f32
+     * @param dw (k, r, s, c / groups) f32, written; must not overlap x or dy
+     * @param db (k) f32, written, or null
+     */
+    void conv2dBackwardWeightsF32(Conv2dShape shape, Storage x, long xOffset, Storage dy, long dyOffset, Storage dw, long dwOffset,
+                                  Storage db, long dbOffset);
 }

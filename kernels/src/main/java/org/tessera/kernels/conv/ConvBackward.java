@@ -1,0 +1,138 @@
+package org.tessera.kernels.conv;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.tessera.kernels.HostStorage;
+import org.tessera.kernels.Storage;
+import org.tessera.kernels.spi.Conv2dShape;
+import org.tessera.kernels.spi.F32GemmKernels;
+
+/**
+ * Gradients of {@link GemmConv2d}'s forward, on the same GEMM, per algorithm:
+ * <ul>
+ *   <li>1x1: dx = dy w (one GEMM), dw = dy^T x (one GEMM, k = pixels);</li>
+ *   <li>depthwise: direct loops over pixels, taps and channels (channels innermost, contiguous);</li>
+ *   <li>general: per group and chunk of pixels, dcol = dy w then col2im (scatter-add) into dx; and im2col of
+ *       x, then dw += dy^T col (the chunks accumulate through the GEMM's beta).</li>
+ * </ul>
+ * db is summed in double. Outputs are overwritten.
+ */
+final class ConvBackward {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private ConvBackward() {}
+
+    static void data(F32GemmKernels gemm, HostStorage ws, int chunk, Conv2dShape s, Storage dy, long dyOff, Storage w, long wOff,
+                     Storage dx, long dxOff) {
+        MemorySegment dys = seg(dy), wseg = seg(w), dxs = seg(dx);
+        long pixels = (long) s.n() * s.outH() * s.outW();
+        switch (GemmConv2d.algorithm(s)) {
+            case GEMM_1X1 -> {
+                for (long p0 = 0; p0 < pixels; p0 += Integer.MAX_VALUE) { // GEMM sizes are ints
+                    int rows = (int) Math.min(Integer.MAX_VALUE, pixels - p0);
+                    gemm.gemm(false, false, rows, s.c(), s.k(), 1f, dy, dyOff + p0 * s.k(), s.k(), w, wOff, s.c(), 0f, dx,
+                            dxOff + p0 * s.c(), s.c(), null, 0, false);
+                }
+            }
+            case DEPTHWISE -> {
+                Im2col.zero(dxs, dxOff, (long) s.n() * s.h() * s.w() * s.c());
+                depthwise(s, dys, dyOff, wseg, wOff, dxs, dxOff, true);
+            }
+            case IM2COL -> {
+                Im2col.zero(dxs, dxOff, (long) s.n() * s.h() * s.w() * s.c());
+                long cols = Im2col.columns(s);
+                int kg = s.k() / s.groups();
+                for (int g = 0; g < s.groups(); g++) {
+                    for (long p0 = 0; p0 < pixels; p0 += chunk) {
+                        int rows = (int) Math.min(chunk, pixels - p0);
+                        gemm.gemm(false, false, rows, (int) cols, kg, 1f, dy, dyOff + p0 * s.k() + (long) g * kg, s.k(), w,
+                                wOff + (long) g * kg * cols, cols, 0f, ws, 0, cols, null, 0, false);
+                        Im2col.addRows(s, ws.segment(), 0, g, p0, rows, dxs, dxOff);
+                    }
+                }
+            }
+        }
+    }
+
+    static void weights(F32GemmKernels gemm, HostStorage ws, int chunk, Conv2dShape s, Storage x, long xOff, Storage dy, long dyOff,
+                        Storage dw, long dwOff, Storage db, long dbOff) {
+        MemorySegment xs = seg(x), dys = seg(dy), dws = seg(dw);
+        long pixels = (long) s.n() * s.outH() * s.outW();
+        switch (GemmConv2d.algorithm(s)) {
+            case GEMM_1X1 -> {
+                for (long p0 = 0; p0 < pixels; p0 += Integer.MAX_VALUE) {
+                    int rows = (int) Math.min(Integer.MAX_VALUE, pixels - p0);
+                    gemm.gemm(true, false, s.k(), s.c(), rows, 1f, dy, dyOff + p0 * s.k(), s.k(), x, xOff + p0 * s.c(), s.c(),
+                            p0 == 0 ? 0f : 1f, dw, dwOff, s.c(), null, 0, false);
+                }
+            }
+            case DEPTHWISE -> {
+                Im2col.zero(dws, dwOff, (long) s.k() * s.r() * s.s());
+                depthwise(s, dys, dyOff, xs, xOff, dws, dwOff, false);
+            }
+            case IM2COL -> {
+                long cols = Im2col.columns(s);
+                int kg = s.k() / s.groups();
+                for (int g = 0; g < s.groups(); g++) {
+                    for (long p0 = 0; p0 < pixels; p0 += chunk) {
+                        int rows = (int) Math.min(chunk, pixels - p0);
+                        Im2col.rows(s, xs, xOff, g, p0, rows, ws.segment(), 0);
+                        gemm.gemm(true, false, kg, (int) cols, rows, 1f, dy, dyOff + p0 * s.k() + (long) g * kg, s.k(), ws, 0, cols,
+                                p0 == 0 ? 0f : 1f, dw, dwOff + (long) g * kg * cols, cols, null, 0, false);
+                    }
+                }
+            }
+        }
+        if (db != null) biasGradient(s, dys, dyOff, seg(db), dbOff);
+    }
+
+    /**
+     * Depthwise backward, both gradients in one loop nest: for data, out = dx += dy * w[c][tap] (in = w);
+     * for weights, out = dw[c][tap] += dy * x (in = x).
+     */
+    private static void depthwise(Conv2dShape s, MemorySegment dy, long dyOff, MemorySegment in, long inOff, MemorySegment out,
+                                  long outOff, boolean data) {
+        int c = s.c(), outH = s.outH(), outW = s.outW(), taps = s.r() * s.s();
+        for (int n = 0; n < s.n(); n++) {
+            for (int oh = 0; oh < outH; oh++) {
+                for (int ow = 0; ow < outW; ow++) {
+                    long dyp = dyOff + (((long) n * outH + oh) * outW + ow) * c;
+                    for (int r = 0; r < s.r(); r++) {
+                        int ih = oh * s.strideH() - s.padTop() + r * s.dilationH();
+                        if (ih < 0 || ih >= s.h()) continue;
+                        for (int t = 0; t < s.s(); t++) {
+                            int iw = ow * s.strideW() - s.padLeft() + t * s.dilationW();
+                            if (iw < 0 || iw >= s.w()) continue;
+                            long xp = (((long) n * s.h() + ih) * s.w() + iw) * c;
+                            int tap = r * s.s() + t;
+                            for (int ch = 0; ch < c; ch++) {
+                                float g = dy.getAtIndex(F32, dyp + ch);
+                                if (data) {
+                                    long o = outOff + xp + ch;
+                                    out.setAtIndex(F32, o, out.getAtIndex(F32, o) + g * in.getAtIndex(F32, inOff + (long) ch * taps + tap));
+                                } else {
+                                    long o = outOff + (long) ch * taps + tap;
+                                    out.setAtIndex(F32, o, out.getAtIndex(F32, o) + g * in.getAtIndex(F32, inOff + xp + ch));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void biasGradient(Conv2dShape s, MemorySegment dy, long dyOff, MemorySegment db, long dbOff) {
+        int k = s.k();
+        double[] sum = new double[k];
+        long pixels = (long) s.n() * s.outH() * s.outW();
+        for (long p = 0; p < pixels; p++) {
+            for (int j = 0; j < k; j++) sum[j] += dy.getAtIndex(F32, dyOff + p * k + j);
+        }
+        for (int j = 0; j < k; j++) db.setAtIndex(F32, dbOff + j, (float) sum[j]);
+    }
+
+    private static MemorySegment seg(Storage s) {
+        return ((HostStorage) s).segment();
+    }
+}
