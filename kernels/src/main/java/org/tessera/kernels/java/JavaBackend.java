@@ -2,6 +2,7 @@ package org.tessera.kernels.java;
 
 import java.util.List;
 import org.tessera.kernels.MemoryKind;
+import org.tessera.kernels.pool.HostPool2d;
 import org.tessera.kernels.spi.Availability;
 import org.tessera.kernels.spi.Backend;
 import org.tessera.kernels.spi.ConvKernels;
@@ -19,6 +20,8 @@ public final class JavaBackend implements Backend {
     private final ScalarInt8Gemm scalarInt8Gemm = new ScalarInt8Gemm();
     private final ScalarElementwise scalarElementwise = new ScalarElementwise();
     private final ConvKernels scalarConv = VectorSupport.scalarConv();
+    /** Pooling is memory-bound: one Java implementation serves every host backend. */
+    public static final HostPool2d POOL = new HostPool2d();
 
     /** Probed on first use: loading the Vector API costs start-up time that GEMM-only apps need not pay. */
     private static final class Vectors {
@@ -57,6 +60,7 @@ public final class JavaBackend implements Backend {
         if (family == OpFamily.F32_GEMM) return Support.of(family.kernelType().cast(Vectors.SUPPORT.gemm()));
         if (family == OpFamily.INT8_GEMM) return Support.of(family.kernelType().cast(Vectors.SUPPORT.int8Gemm()));
         if (family == OpFamily.CONV) return Support.of(family.kernelType().cast(Vectors.SUPPORT.conv()));
+        if (family == OpFamily.POOL) return Support.of(family.kernelType().cast(POOL));
         return Support.refused("no java " + family + " kernels yet");
     }
 

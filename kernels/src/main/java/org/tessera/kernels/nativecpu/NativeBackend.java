@@ -2,6 +2,7 @@ package org.tessera.kernels.nativecpu;
 
 import org.tessera.kernels.MemoryKind;
 import org.tessera.kernels.conv.GemmConv2d;
+import org.tessera.kernels.java.JavaBackend;
 import org.tessera.kernels.cpu.CpuInfo;
 import org.tessera.kernels.cpu.Isa;
 import org.tessera.kernels.spi.Availability;
@@ -112,6 +113,7 @@ public final class NativeBackend implements Backend {
                     new NativeImplicitGemmConv2d());
             return Support.of(family.kernelType().cast(c));
         }
+        if (family == OpFamily.POOL) return Support.of(family.kernelType().cast(JavaBackend.POOL));
         return Support.refused("no native " + family + " kernels yet");
     }
 

@@ -15,11 +15,12 @@ public record OpFamily<T>(String name, Class<T> kernelType) {
     public static final OpFamily<F32GemmKernels> F32_GEMM = new OpFamily<>("f32-gemm", F32GemmKernels.class);
     public static final OpFamily<Int8GemmKernels> INT8_GEMM = new OpFamily<>("int8-gemm", Int8GemmKernels.class);
     public static final OpFamily<ConvKernels> CONV = new OpFamily<>("conv", ConvKernels.class);
+    public static final OpFamily<PoolKernels> POOL = new OpFamily<>("pool", PoolKernels.class);
     public static final OpFamily<SparseKernels> SPARSE = new OpFamily<>("sparse", SparseKernels.class);
 
     /** Every family, in the order reports list them. */
     public static List<OpFamily<?>> all() {
-        return List.of(ELEMENTWISE, F32_GEMM, INT8_GEMM, CONV, SPARSE);
+        return List.of(ELEMENTWISE, F32_GEMM, INT8_GEMM, CONV, POOL, SPARSE);
     }
 
     @Override
