@@ -36,10 +36,10 @@ class ConvolutionTest {
     @MethodSource("backends")
     void eachAlgorithmMatchesTheReference(String backend, SplittableRandom rnd) {
         Ops ops = ops(backend);
-        Object[][] cases = { // n, h, w, c, k, r, s, params, kernel id part
+        Object[][] cases = { // n, h, w, c, k, r, s, params, kernel id pattern
                 {2, 9, 7, 12, 10, 1, 1, Conv2dParams.DEFAULT, "1x1_gemm"},
                 {1, 11, 10, 24, 24, 3, 3, Conv2dParams.builder().padding(1).groups(24).build(), "dwconv2d"},
-                {2, 10, 9, 6, 8, 3, 5, Conv2dParams.builder().stride(2, 1).padding(1, 2, 0, 2).dilation(1, 2).groups(2).build(), "im2col"},
+                {2, 10, 9, 6, 8, 3, 5, Conv2dParams.builder().stride(2, 1).padding(1, 2, 0, 2).dilation(1, 2).groups(2).build(), "im2col|igemm"},
         };
         for (Object[] c : cases) {
             int n = (int) c[0], h = (int) c[1], w = (int) c[2], ch = (int) c[3], k = (int) c[4], r = (int) c[5], s = (int) c[6];
@@ -48,7 +48,7 @@ class ConvolutionTest {
             float[] bv = TestData.floats(rnd, k);
             try (Tensor x = Tensor.of(xv, n, h, w, ch); Tensor wt = Tensor.of(wv, k, r, s, ch / p.groups()); Tensor b = Tensor.of(bv, k);
                  Tensor y = ops.conv2d(x, wt, b, p, Activation.RELU)) {
-                assertTrue(ops.convKernelId(x, wt, p).contains((String) c[8]), ops.convKernelId(x, wt, p));
+                assertTrue(java.util.regex.Pattern.compile((String) c[8]).matcher(ops.convKernelId(x, wt, p)).find(), ops.convKernelId(x, wt, p));
                 Conv2dShape shape = new Conv2dShape(n, h, w, ch, k, r, s, p.strideH(), p.strideW(), p.padTop(), p.padBottom(),
                         p.padLeft(), p.padRight(), p.dilationH(), p.dilationW(), p.groups());
                 assertEquals(4, y.rank());
