@@ -28,8 +28,10 @@ final class NativeF32Gemm extends CheckedF32Gemm {
     private static final long WORKSPACE_BYTES =
             Math.max(NativeCpu.tsr_f32_gemm_6x16_workspace_bytes__avx2(), NativeCpu.tsr_f32_gemm_smallm_workspace_bytes__avx2());
     /**
-     * From this many rows per thread up, threads share one packed B ({@link SharedPackedB}); below it a column
-     * split, whose only duplicated work is packing the few rows of A, needs no join between phases.
+     * Threads share one packed B ({@link SharedPackedB}) from this many rows per thread up, and when m >= n /
+     * threads; otherwise a column split wins: its only duplicated work is packing A (m x k per thread), and
+     * each thread streams only its share of B instead of all of it (paired, 128x768x3072 at 2 threads:
+     * 0.87x OpenBLAS with the shared B, see bench/RESULTS.md).
      */
     static final int SHARED_B_MIN_ROWS_PER_THREAD = 48;
 
@@ -63,7 +65,7 @@ final class NativeF32Gemm extends CheckedF32Gemm {
         int threads = WorkerPool.shared().threads();
         int ncb = SharedPackedB.columnBlock(n, k, NR, threads);
         if (!small && threads > 1 && ncb > 0 && k > 0 && alpha != 0f && m >= SHARED_B_MIN_ROWS_PER_THREAD * threads
-                && GemmGrid.plan(m, n, k, threads, MR, NR).tasks() > 1) {
+                && (long) m * threads >= n && GemmGrid.plan(m, n, k, threads, MR, NR).tasks() > 1) {
             runSharedB(transA, transB, m, n, k, ncb, alpha, ap, lda, bp, ldb, beta, cp, ldc, biasp, relu);
             return;
         }
