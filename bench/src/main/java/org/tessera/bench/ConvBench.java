@@ -1,5 +1,7 @@
 package org.tessera.bench;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -20,7 +22,13 @@ import org.tessera.Conv2dParams;
 import org.tessera.Ops;
 import org.tessera.Tensor;
 import org.tessera.Tessera;
+import org.tessera.kernels.HostStorage;
 import org.tessera.kernels.spi.Conv2dShape;
+import org.tessera.kernels.spi.ConvKernels;
+import org.tessera.kernels.spi.Int8Input;
+import org.tessera.kernels.spi.Int8Output;
+import org.tessera.kernels.spi.OpFamily;
+import org.tessera.kernels.spi.PackedInt8;
 
 /**
  * f32 conv2d forward (NHWC, bias fused) on our backends beside the peer oneDNN ({@link OneDnnConv}), one run.
@@ -35,7 +43,8 @@ import org.tessera.kernels.spi.Conv2dShape;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {JvmFlags.VECTOR, JvmFlags.NATIVE})
 public class ConvBench {
-    @Param({"native", "java", "onednn"})
+    /** {@code -i8}: the int8 convolution (u8 activations, 7-bit s8 filters, requantized u8 output) on that backend. */
+    @Param({"native", "java", "onednn", "native-i8", "java-i8"})
     public String backend;
 
     @Param({"1", "2"})
@@ -48,6 +57,12 @@ public class ConvBench {
     private Ops ops;
     private Conv2dParams params;
     private OneDnnConv onednn;
+    private ConvKernels int8;
+    private Conv2dShape int8Shape;
+    private HostStorage xq, yq, bq;
+    private PackedInt8 filters;
+    private final Int8Input xIn = Int8Input.u8(0.02f, 128);
+    private final Int8Output yOut = Int8Output.u8(0.05f, 0, false);
 
     /** The geometry of a named layer. */
     static Conv2dShape shape(String layer) {
@@ -74,6 +89,10 @@ public class ConvBench {
         x = Tensor.of(xv, s.n(), s.h(), s.w(), s.c());
         w = Tensor.of(wv, s.k(), s.r(), s.s(), s.c() / s.groups());
         bias = Tensor.of(bv, s.k());
+        if (backend.endsWith("-i8")) {
+            setUpInt8(s, rnd);
+            return;
+        }
         if (backend.equals("onednn")) {
             onednn = new OneDnnConv(s, xv, wv, bv, threads);
             onednn.run();
@@ -84,6 +103,26 @@ public class ConvBench {
         ops = Ops.on(backend);
         y = ops.conv2d(x, w, bias, params, Activation.IDENTITY);
         System.out.println(backend + " kernel: " + ops.convKernelId(x, w, params));
+    }
+
+    /** int8 through the kernel SPI (no tensor API for it yet): depthwise layers are not supported in int8 yet. */
+    private void setUpInt8(Conv2dShape s, SplittableRandom rnd) {
+        if (s.groups() != 1) throw new IllegalStateException("int8 conv2d supports groups = 1 only so far; skip " + layer);
+        int8 = Tessera.backend(backend.substring(0, backend.indexOf('-'))).kernels(OpFamily.CONV).kernels();
+        int8Shape = s;
+        byte[] xb = new byte[s.n() * s.h() * s.w() * s.c()], wb = new byte[s.k() * s.r() * s.s() * s.c()];
+        for (int i = 0; i < xb.length; i++) xb[i] = (byte) rnd.nextInt(256);
+        for (int i = 0; i < wb.length; i++) wb[i] = (byte) (rnd.nextInt(128) - 64); // 7-bit: the vpmaddubsw kernel on AVX2
+        xq = HostStorage.allocate(xb.length);
+        MemorySegment.copy(xb, 0, xq.segment(), ValueLayout.JAVA_BYTE, 0, xb.length);
+        try (HostStorage ws = HostStorage.allocate(wb.length)) {
+            MemorySegment.copy(wb, 0, ws.segment(), ValueLayout.JAVA_BYTE, 0, wb.length);
+            filters = int8.packInt8Filters(s, ws, 0, new float[] {0.01f});
+        }
+        bq = HostStorage.allocate(4L * s.k());
+        yq = HostStorage.allocate((long) s.n() * s.outH() * s.outW() * s.k());
+        int8.conv2dInt8(s, xIn, xq, 0, filters, yOut, bq, 0, yq, 0);
+        System.out.println(backend + " kernel: " + int8.int8KernelId(s) + " (" + filters.owner().kernelId(filters) + ")");
     }
 
     /** The peer must compute the same thing: its output against ours (java backend), relative error. */
@@ -107,6 +146,10 @@ public class ConvBench {
 
     @Benchmark
     public Object conv() {
+        if (int8 != null) {
+            int8.conv2dInt8(int8Shape, xIn, xq, 0, filters, yOut, bq, 0, yq, 0);
+            return yq;
+        }
         if (onednn != null) {
             onednn.run();
             return onednn;
@@ -117,6 +160,12 @@ public class ConvBench {
     @TearDown(Level.Trial)
     public void tearDown() {
         if (onednn != null) onednn.close();
+        if (filters != null) {
+            filters.close();
+            xq.close();
+            yq.close();
+            bq.close();
+        }
         if (y != null) y.close();
         x.close();
         w.close();

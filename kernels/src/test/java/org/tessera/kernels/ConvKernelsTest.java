@@ -100,6 +100,99 @@ class ConvKernelsTest {
         assertEquals(EnumSet.allOf(Algorithm.class), seen);
     }
 
+    /** int8 conv (groups 1) bit-exact against the integer direct convolution and the int8 epilogue formulas. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void int8MatchesTheIntegerReferenceBitExactly(Variant<ConvKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        java.util.List<Conv2dShape> shapes = new java.util.ArrayList<>(java.util.List.of(Conv2dShape.of(2, 9, 11, 67, 31, 1, 1, 0),
+                new Conv2dShape(3, 33, 33, 67, 8, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1), // several chunks
+                new Conv2dShape(1, 10, 12, 6, 10, 3, 3, 2, 1, 1, 0, 2, 1, 2, 1, 1)));
+        while (shapes.size() < 25) {
+            Conv2dShape r = randomShape(rnd);
+            if (r.groups() == 1) shapes.add(r);
+        }
+        for (Conv2dShape s : shapes) {
+            org.tessera.kernels.spi.Int8Input xq = rnd.nextBoolean()
+                    ? org.tessera.kernels.spi.Int8Input.u8(0.01f + rnd.nextFloat(), new int[] {0, 128, 37, 255}[rnd.nextInt(4)])
+                    : org.tessera.kernels.spi.Int8Input.s8(0.01f + rnd.nextFloat(), new int[] {0, -5, 3}[rnd.nextInt(3)]);
+            org.tessera.kernels.spi.Int8Output out = switch (rnd.nextInt(4)) {
+                case 0 -> org.tessera.kernels.spi.Int8Output.s32();
+                case 1 -> org.tessera.kernels.spi.Int8Output.f32(rnd.nextBoolean());
+                case 2 -> org.tessera.kernels.spi.Int8Output.u8(0.05f + rnd.nextFloat(), rnd.nextInt(256), rnd.nextBoolean());
+                default -> org.tessera.kernels.spi.Int8Output.s8(0.05f + rnd.nextFloat(), rnd.nextInt(256) - 128, rnd.nextBoolean());
+            };
+            checkInt8(v.kernels(), s, xq, out, rnd);
+        }
+    }
+
+    private static void checkInt8(ConvKernels kernels, Conv2dShape s, org.tessera.kernels.spi.Int8Input xq,
+                                  org.tessera.kernels.spi.Int8Output out, SplittableRandom rnd) {
+        int xLen = s.n() * s.h() * s.w() * s.c(), cols = s.r() * s.s() * s.c(), wLen = s.k() * cols;
+        int yLen = s.n() * s.outH() * s.outW() * s.k(), yOff = rnd.nextInt(3);
+        byte[] x = new byte[xLen], w = new byte[wLen];
+        rnd.nextBytes(x);
+        rnd.nextBytes(w);
+        float[] scales = new float[s.k()], bias = TestData.floats(rnd, s.k());
+        for (int j = 0; j < s.k(); j++) scales[j] = 0.001f + rnd.nextFloat() / 50;
+        boolean withBias = out.takesBias() && rnd.nextBoolean();
+        boolean signed = xq.type() == DType.S8;
+        // the direct integer convolution: padding is real zero, i.e. contributes nothing
+        int[] acc = new int[yLen];
+        for (int n = 0; n < s.n(); n++) {
+            for (int oh = 0; oh < s.outH(); oh++) {
+                for (int ow = 0; ow < s.outW(); ow++) {
+                    for (int k = 0; k < s.k(); k++) {
+                        long sum = 0;
+                        for (int r = 0; r < s.r(); r++) {
+                            int ih = oh * s.strideH() - s.padTop() + r * s.dilationH();
+                            if (ih < 0 || ih >= s.h()) continue;
+                            for (int t = 0; t < s.s(); t++) {
+                                int iw = ow * s.strideW() - s.padLeft() + t * s.dilationW();
+                                if (iw < 0 || iw >= s.w()) continue;
+                                for (int c = 0; c < s.c(); c++) {
+                                    byte xv = x[((n * s.h() + ih) * s.w() + iw) * s.c() + c];
+                                    sum += (long) ((signed ? xv : xv & 0xFF) - xq.zeroPoint()) * w[((k * s.r() + r) * s.s() + t) * s.c() + c];
+                                }
+                            }
+                        }
+                        acc[((n * s.outH() + oh) * s.outW() + ow) * s.k() + k] = Math.toIntExact(sum);
+                    }
+                }
+            }
+        }
+        int esize = out.type().byteSize();
+        String what = kernels.int8KernelId(s) + " " + s + " " + xq + " -> " + out;
+        try (HostStorage xs = HostStorage.allocate(xLen); HostStorage ws = HostStorage.allocate(wLen); HostStorage bs = TestData.storage(bias);
+             HostStorage ys = HostStorage.allocate((long) (yOff + yLen) * esize);
+             org.tessera.kernels.spi.PackedInt8 packed = kernels.packInt8Filters(s, ws(ws, w), 0, scales)) {
+            java.lang.foreign.MemorySegment.copy(x, 0, xs.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, xLen);
+            ys.segment().fill((byte) 0x5A);
+            kernels.conv2dInt8(s, xq, xs, 0, packed, out, withBias ? bs : null, 0, ys, yOff);
+            java.lang.foreign.MemorySegment y = ys.segment();
+            for (int i = 0; i < yLen; i++) {
+                int k = i % s.k();
+                long at = (long) (yOff + i) * esize;
+                float b = withBias ? bias[k] : 0f;
+                switch (out.type()) {
+                    case S32 -> assertEquals(acc[i], y.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, at), what + " at " + i);
+                    case F32 -> assertEquals(org.tessera.testing.Int8Reference.dequantize(acc[i], xq.scale(), scales[k], b, out.relu()),
+                            y.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, at), what + " at " + i);
+                    default -> {
+                        int got = out.type() == DType.S8 ? y.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at) : y.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at) & 0xFF;
+                        assertEquals(org.tessera.testing.Int8Reference.requantize(acc[i], xq.scale(), scales[k], b, out), got, what + " at " + i);
+                    }
+                }
+            }
+            for (int i = 0; i < yOff * esize; i++) assertEquals((byte) 0x5A, y.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i), what + ": wrote before y");
+        }
+    }
+
+    private static HostStorage ws(HostStorage s, byte[] data) {
+        java.lang.foreign.MemorySegment.copy(data, 0, s.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, data.length);
+        return s;
+    }
+
     /** The kernels' gradients against central differences of the kernels' own forward, on small shapes. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")

@@ -11,6 +11,10 @@ import org.tessera.kernels.WorkerPool;
 import org.tessera.kernels.spi.CheckedConv;
 import org.tessera.kernels.spi.Conv2dShape;
 import org.tessera.kernels.spi.F32GemmKernels;
+import org.tessera.kernels.spi.Int8GemmKernels;
+import org.tessera.kernels.spi.Int8Input;
+import org.tessera.kernels.spi.Int8Output;
+import org.tessera.kernels.spi.PackedInt8;
 
 /**
  * Host convolution composed from a backend's GEMM and depthwise kernel. The algorithm per shape
@@ -50,17 +54,39 @@ public final class GemmConv2d extends CheckedConv {
     private final DepthwiseConv2d depthwise;
     private final ImplicitGemmConv2d implicit;
 
-    /** Convolution on {@code gemm} (general shapes through im2col) and {@code depthwise}. */
-    public GemmConv2d(F32GemmKernels gemm, DepthwiseConv2d depthwise) {
-        this(gemm, depthwise, null);
+    private final QuantizedConv2d quantized;
+
+    /** Convolution on {@code gemm} (general shapes through im2col), {@code depthwise} and {@code int8Gemm}. */
+    public GemmConv2d(F32GemmKernels gemm, DepthwiseConv2d depthwise, Int8GemmKernels int8Gemm) {
+        this(gemm, depthwise, int8Gemm, null);
     }
 
-    /** As above, with general shapes on {@code implicit} (no im2col copy) when it is not null. */
-    public GemmConv2d(F32GemmKernels gemm, DepthwiseConv2d depthwise, ImplicitGemmConv2d implicit) {
+    /** As above, with general f32 shapes on {@code implicit} (no im2col copy) when it is not null. */
+    public GemmConv2d(F32GemmKernels gemm, DepthwiseConv2d depthwise, Int8GemmKernels int8Gemm, ImplicitGemmConv2d implicit) {
         super(MemoryKind.HOST);
         this.gemm = gemm;
         this.depthwise = depthwise;
         this.implicit = implicit;
+        this.quantized = new QuantizedConv2d(int8Gemm);
+    }
+
+    @Override
+    public String int8KernelId(Conv2dShape shape) {
+        return quantized.kernelId(shape);
+    }
+
+    @Override
+    public PackedInt8 packInt8Filters(Conv2dShape shape, Storage w, long wOffset, float[] scales) {
+        if (shape == null) throw new NullPointerException("shape is null");
+        return quantized.pack(shape, w, wOffset, scales);
+    }
+
+    @Override
+    public void conv2dInt8(Conv2dShape shape, Int8Input xq, Storage x, long xOffset, PackedInt8 filters, Int8Output out,
+                           Storage bias, long biasOffset, Storage y, long yOffset) {
+        if (shape == null) throw new NullPointerException("shape is null");
+        if (xq == null || out == null) throw new NullPointerException("xq and out must not be null");
+        quantized.forward(shape, xq, x, xOffset, filters, out, bias, biasOffset, y, yOffset);
     }
 
     /** The algorithm {@link #conv2dF32} uses for this shape. */

@@ -58,6 +58,41 @@ final class Im2col {
     }
 
     /**
+     * {@link #rows} for 1-byte elements (int8 activations, groups = 1): padding is filled with {@code pad}, the
+     * activations' zero point, so it contributes (zp - zp) * w = 0 to the integer sums, as zeros do in f32.
+     */
+    static void rowsBytes(Conv2dShape s, MemorySegment x, long xOff, long row0, int rows, MemorySegment dst, long dstOff, byte pad) {
+        int c = s.c(), outH = s.outH(), outW = s.outW();
+        long cols = columns(s), pixel = row0;
+        boolean rowRuns = s.dilationW() == 1;
+        for (int i = 0; i < rows; i++, pixel++) {
+            long n = pixel / ((long) outH * outW);
+            int rest = (int) (pixel % ((long) outH * outW)), oh = rest / outW, ow = rest % outW;
+            long out = dstOff + i * cols;
+            int iw0 = ow * s.strideW() - s.padLeft();
+            boolean widthInside = iw0 >= 0 && iw0 + (s.s() - 1) * s.dilationW() < s.w();
+            for (int r = 0; r < s.r(); r++, out += (long) s.s() * c) {
+                int ih = oh * s.strideH() - s.padTop() + r * s.dilationH();
+                if (ih < 0 || ih >= s.h()) {
+                    dst.asSlice(out, (long) s.s() * c).fill(pad);
+                    continue;
+                }
+                long rowBase = (n * s.h() + ih) * s.w();
+                if (rowRuns && widthInside) {
+                    MemorySegment.copy(x, xOff + (rowBase + iw0) * c, dst, out, (long) s.s() * c);
+                    continue;
+                }
+                for (int t = 0; t < s.s(); t++) {
+                    int iw = iw0 + t * s.dilationW();
+                    long o = out + (long) t * c;
+                    if (iw < 0 || iw >= s.w()) dst.asSlice(o, c).fill(pad);
+                    else MemorySegment.copy(x, xOff + (rowBase + iw) * c, dst, o, c);
+                }
+            }
+        }
+    }
+
+    /**
      * The adjoint of {@link #rows}: adds rows [row0, row0 + rows) of group g's matrix, at src element srcOff,
      * into the input-shaped dx at element dxOff (entries that fall in the padding are dropped).
      */

@@ -31,9 +31,9 @@ record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8Ge
             int bits = (int) elementwise.getDeclaredMethod("bits").invoke(null);
             if (bits < 128) return scalar("preferred vector species is only " + bits + " bits");
             F32GemmKernels gemm = (F32GemmKernels) construct(Class.forName("org.tessera.kernels.java.PanamaF32Gemm"));
-            return new VectorSupport((ElementwiseKernels) construct(elementwise), gemm,
-                    (Int8GemmKernels) construct(Class.forName("org.tessera.kernels.java.PanamaInt8Gemm")),
-                    new GemmConv2d(gemm, (DepthwiseConv2d) construct(Class.forName("org.tessera.kernels.java.PanamaDepthwiseConv2d"))),
+            Int8GemmKernels int8Gemm = (Int8GemmKernels) construct(Class.forName("org.tessera.kernels.java.PanamaInt8Gemm"));
+            return new VectorSupport((ElementwiseKernels) construct(elementwise), gemm, int8Gemm,
+                    new GemmConv2d(gemm, (DepthwiseConv2d) construct(Class.forName("org.tessera.kernels.java.PanamaDepthwiseConv2d")), int8Gemm),
                     "Vector API, " + bits + "-bit preferred species", true);
         } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
             return scalar("Vector API unusable (" + e + ")");
@@ -52,6 +52,6 @@ record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8Ge
 
     /** Convolution on the scalar GEMM and depthwise kernels. */
     static ConvKernels scalarConv() {
-        return new GemmConv2d(new ScalarF32Gemm(), new ScalarDepthwiseConv2d());
+        return new GemmConv2d(new ScalarF32Gemm(), new ScalarDepthwiseConv2d(), new ScalarInt8Gemm());
     }
 }
