@@ -189,7 +189,9 @@ public final class GemmConv2d extends CheckedConv {
         }
         MemorySegment xs = ((HostStorage) x).segment(), ys = ((HostStorage) y).segment();
         MemorySegment bs = bias == null ? null : ((HostStorage) bias).segment();
-        int rows = s.n() * s.outH();
+        long outRows = (long) s.n() * s.outH();
+        if (outRows > Integer.MAX_VALUE) throw new IllegalArgumentException("depthwise conv2d supports up to 2^31-1 output rows (n * outH), got " + outRows);
+        int rows = (int) outRows;
         WorkerPool pool = WorkerPool.shared();
         int parts = pool.chunks((long) rows * s.outW() * c * taps, 1 << 15);
         pool.parallelFor(parts, t -> depthwise.rows(s, xs, xOff, wt, bs, biasOff, ys, yOff, relu,
