@@ -57,6 +57,7 @@ public record Conv2dParams(int strideH, int strideW, int padTop, int padBottom, 
             return stride(stride, stride);
         }
 
+        /** Vertical and horizontal stride. */
         public Builder stride(int strideH, int strideW) {
             this.strideH = strideH;
             this.strideW = strideW;
@@ -82,6 +83,7 @@ public record Conv2dParams(int strideH, int strideW, int padTop, int padBottom, 
             return dilation(dilation, dilation);
         }
 
+        /** Vertical and horizontal dilation (1: adjacent taps). */
         public Builder dilation(int dilationH, int dilationW) {
             this.dilationH = dilationH;
             this.dilationW = dilationW;

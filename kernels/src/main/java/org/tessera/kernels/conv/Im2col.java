@@ -21,10 +21,24 @@ final class Im2col {
     }
 
     /**
-     * Writes rows [row0, row0 + rows) of group g's matrix to dst at element dstOff, row stride {@link #columns}.
-     * Rows count output pixels in (n, oh, ow) order.
+     * Writes rows [row0, row0 + rows) of group g's matrix of f32 x to dst at element dstOff, row stride
+     * {@link #columns}. Rows count output pixels in (n, oh, ow) order; padding reads 0.
      */
     static void rows(Conv2dShape s, MemorySegment x, long xOff, int g, long row0, int rows, MemorySegment dst, long dstOff) {
+        copyRows(s, x, xOff, g, row0, rows, dst, dstOff, Float.BYTES, (byte) 0); // 0f is four zero bytes
+    }
+
+    /**
+     * {@link #rows} for 1-byte elements (int8 activations): padding is filled with {@code pad}, the activations'
+     * zero point, so it contributes (zp - zp) * w = 0 to the integer sums, as zeros do in f32.
+     */
+    static void rowsBytes(Conv2dShape s, MemorySegment x, long xOff, long row0, int rows, MemorySegment dst, long dstOff, byte pad) {
+        copyRows(s, x, xOff, 0, row0, rows, dst, dstOff, 1, pad);
+    }
+
+    /** The im2col copy for elements of {@code bytes} bytes; offsets in elements; padding filled with the byte {@code pad}. */
+    private static void copyRows(Conv2dShape s, MemorySegment x, long xOff, int g, long row0, int rows, MemorySegment dst, long dstOff,
+                                 int bytes, byte pad) {
         int cg = s.c() / s.groups(), outH = s.outH(), outW = s.outW();
         long cols = columns(s), c0 = (long) g * cg;
         // s taps of a filter row read adjacent pixels, one copy for all of them, when nothing separates them.
@@ -39,54 +53,19 @@ final class Im2col {
             for (int r = 0; r < s.r(); r++, out += (long) s.s() * cg) {
                 int ih = oh * s.strideH() - s.padTop() + r * s.dilationH();
                 if (ih < 0 || ih >= s.h()) {
-                    zero(dst, out, (long) s.s() * cg);
+                    dst.asSlice(bytes * out, (long) bytes * s.s() * cg).fill(pad);
                     continue;
                 }
                 long rowBase = (n * s.h() + ih) * s.w();
                 if (rowRuns && widthInside) {
-                    MemorySegment.copy(x, 4 * (xOff + (rowBase + iw0) * s.c()), dst, 4 * out, 4L * s.s() * cg);
+                    MemorySegment.copy(x, bytes * (xOff + (rowBase + iw0) * s.c()), dst, bytes * out, (long) bytes * s.s() * cg);
                     continue;
                 }
                 for (int t = 0; t < s.s(); t++) {
                     int iw = iw0 + t * s.dilationW();
                     long o = out + (long) t * cg;
-                    if (iw < 0 || iw >= s.w()) zero(dst, o, cg);
-                    else MemorySegment.copy(x, 4 * (xOff + (rowBase + iw) * s.c() + c0), dst, 4 * o, 4L * cg);
-                }
-            }
-        }
-    }
-
-    /**
-     * {@link #rows} for 1-byte elements (int8 activations, groups = 1): padding is filled with {@code pad}, the
-     * activations' zero point, so it contributes (zp - zp) * w = 0 to the integer sums, as zeros do in f32.
-     */
-    static void rowsBytes(Conv2dShape s, MemorySegment x, long xOff, long row0, int rows, MemorySegment dst, long dstOff, byte pad) {
-        int c = s.c(), outH = s.outH(), outW = s.outW();
-        long cols = columns(s), pixel = row0;
-        boolean rowRuns = s.dilationW() == 1;
-        for (int i = 0; i < rows; i++, pixel++) {
-            long n = pixel / ((long) outH * outW);
-            int rest = (int) (pixel % ((long) outH * outW)), oh = rest / outW, ow = rest % outW;
-            long out = dstOff + i * cols;
-            int iw0 = ow * s.strideW() - s.padLeft();
-            boolean widthInside = iw0 >= 0 && iw0 + (s.s() - 1) * s.dilationW() < s.w();
-            for (int r = 0; r < s.r(); r++, out += (long) s.s() * c) {
-                int ih = oh * s.strideH() - s.padTop() + r * s.dilationH();
-                if (ih < 0 || ih >= s.h()) {
-                    dst.asSlice(out, (long) s.s() * c).fill(pad);
-                    continue;
-                }
-                long rowBase = (n * s.h() + ih) * s.w();
-                if (rowRuns && widthInside) {
-                    MemorySegment.copy(x, xOff + (rowBase + iw0) * c, dst, out, (long) s.s() * c);
-                    continue;
-                }
-                for (int t = 0; t < s.s(); t++) {
-                    int iw = iw0 + t * s.dilationW();
-                    long o = out + (long) t * c;
-                    if (iw < 0 || iw >= s.w()) dst.asSlice(o, c).fill(pad);
-                    else MemorySegment.copy(x, xOff + (rowBase + iw) * c, dst, o, c);
+                    if (iw < 0 || iw >= s.w()) dst.asSlice(bytes * o, (long) bytes * cg).fill(pad);
+                    else MemorySegment.copy(x, bytes * (xOff + (rowBase + iw) * s.c() + c0), dst, bytes * o, (long) bytes * cg);
                 }
             }
         }
@@ -116,7 +95,8 @@ final class Im2col {
         }
     }
 
+    /** Sets count floats at element off to 0. */
     static void zero(MemorySegment dst, long off, long count) {
-        for (long i = 0; i < count; i++) dst.setAtIndex(F32, off + i, 0f);
+        dst.asSlice(4 * off, 4 * count).fill((byte) 0);
     }
 }

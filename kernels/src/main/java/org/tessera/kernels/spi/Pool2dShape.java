@@ -37,10 +37,12 @@ public record Pool2dShape(int n, int h, int w, int c, int kh, int kw, int stride
         return new Pool2dShape(n, h, w, c, window, window, stride, stride, pad, pad, pad, pad);
     }
 
+    /** Output height. */
     public int outH() {
         return (h + padTop + padBottom - kh) / strideH + 1;
     }
 
+    /** Output width. */
     public int outW() {
         return (w + padLeft + padRight - kw) / strideW + 1;
     }
