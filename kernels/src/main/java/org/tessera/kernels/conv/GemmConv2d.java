@@ -33,7 +33,10 @@ import org.tessera.kernels.spi.PackedInt8;
  * </ul>
  */
 public final class GemmConv2d extends CheckedConv {
-    /** Which algorithm a shape runs on. */
+    /**
+     * Which algorithm a shape runs on. IM2COL is the general case: im2col + GEMM, or the implicit GEMM on a
+     * backend that has one ({@link #kernelId} names the kernel).
+     */
     public enum Algorithm { GEMM_1X1, DEPTHWISE, IM2COL }
 
     /**
