@@ -28,7 +28,7 @@ import org.tessera.kernels.spi.ConvKernels;
 import org.tessera.kernels.spi.Int8Input;
 import org.tessera.kernels.spi.Int8Output;
 import org.tessera.kernels.spi.OpFamily;
-import org.tessera.kernels.spi.PackedInt8;
+import org.tessera.kernels.spi.PackedInt8Filters;
 
 /**
  * f32 conv2d forward (NHWC, bias fused) on our backends beside the peer oneDNN ({@link OneDnnConv}), one run.
@@ -60,7 +60,7 @@ public class ConvBench {
     private ConvKernels int8;
     private Conv2dShape int8Shape;
     private HostStorage xq, yq, bq;
-    private PackedInt8 filters;
+    private PackedInt8Filters filters;
     private final Int8Input xIn = Int8Input.u8(0.02f, 128);
     private final Int8Output yOut = Int8Output.u8(0.05f, 0, false);
 
@@ -105,12 +105,11 @@ public class ConvBench {
         System.out.println(backend + " kernel: " + ops.convKernelId(x, w, params));
     }
 
-    /** int8 through the kernel SPI (no tensor API for it yet): depthwise layers are not supported in int8 yet. */
+    /** int8 through the kernel SPI, filters packed once in setup as an inference server would. */
     private void setUpInt8(Conv2dShape s, SplittableRandom rnd) {
-        if (s.groups() != 1) throw new IllegalStateException("int8 conv2d supports groups = 1 only so far; skip " + layer);
         int8 = Tessera.backend(backend.substring(0, backend.indexOf('-'))).kernels(OpFamily.CONV).kernels();
         int8Shape = s;
-        byte[] xb = new byte[s.n() * s.h() * s.w() * s.c()], wb = new byte[s.k() * s.r() * s.s() * s.c()];
+        byte[] xb = new byte[s.n() * s.h() * s.w() * s.c()], wb = new byte[s.k() * s.r() * s.s() * (s.c() / s.groups())];
         for (int i = 0; i < xb.length; i++) xb[i] = (byte) rnd.nextInt(256);
         for (int i = 0; i < wb.length; i++) wb[i] = (byte) (rnd.nextInt(128) - 64); // 7-bit: the vpmaddubsw kernel on AVX2
         xq = HostStorage.allocate(xb.length);
@@ -122,7 +121,8 @@ public class ConvBench {
         bq = HostStorage.allocate(4L * s.k());
         yq = HostStorage.allocate((long) s.n() * s.outH() * s.outW() * s.k());
         int8.conv2dInt8(s, xIn, xq, 0, filters, yOut, bq, 0, yq, 0);
-        System.out.println(backend + " kernel: " + int8.int8KernelId(s) + " (" + filters.owner().kernelId(filters) + ")");
+        String packing = filters.depthwise() ? "" : " (" + filters.perGroup().get(0).owner().kernelId(filters.perGroup().get(0)) + ")";
+        System.out.println(backend + " kernel: " + int8.int8KernelId(s) + packing);
     }
 
     /** The peer must compute the same thing: its output against ours (java backend), relative error. */

@@ -100,18 +100,19 @@ class ConvKernelsTest {
         assertEquals(EnumSet.allOf(Algorithm.class), seen);
     }
 
-    /** int8 conv (groups 1) bit-exact against the integer direct convolution and the int8 epilogue formulas. */
+    /** int8 conv (every group count) bit-exact against the integer direct convolution and the int8 epilogue formulas. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void int8MatchesTheIntegerReferenceBitExactly(Variant<ConvKernels> v, SplittableRandom rnd) {
         assumeTrue(v.skipReason() == null, v.skipReason());
         java.util.List<Conv2dShape> shapes = new java.util.ArrayList<>(java.util.List.of(Conv2dShape.of(2, 9, 11, 67, 31, 1, 1, 0),
                 new Conv2dShape(3, 33, 33, 67, 8, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1), // several chunks
-                new Conv2dShape(1, 10, 12, 6, 10, 3, 3, 2, 1, 1, 0, 2, 1, 2, 1, 1)));
-        while (shapes.size() < 25) {
-            Conv2dShape r = randomShape(rnd);
-            if (r.groups() == 1) shapes.add(r);
-        }
+                new Conv2dShape(1, 10, 12, 6, 10, 3, 3, 2, 1, 1, 0, 2, 1, 2, 1, 1),
+                new Conv2dShape(2, 10, 12, 6, 10, 3, 3, 1, 2, 1, 0, 2, 1, 1, 2, 2),      // groups 2, dilated w
+                new Conv2dShape(1, 17, 13, 40, 40, 5, 5, 2, 1, 2, 1, 0, 3, 2, 1, 40),    // depthwise, strided, dilated
+                new Conv2dShape(2, 7, 5, 67, 67, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 67)));    // depthwise, odd channel count
+        while (shapes.size() < 30) shapes.add(randomShape(rnd));
+        Set<Algorithm> seen = EnumSet.noneOf(Algorithm.class);
         for (Conv2dShape s : shapes) {
             org.tessera.kernels.spi.Int8Input xq = rnd.nextBoolean()
                     ? org.tessera.kernels.spi.Int8Input.u8(0.01f + rnd.nextFloat(), new int[] {0, 128, 37, 255}[rnd.nextInt(4)])
@@ -122,13 +123,16 @@ class ConvKernelsTest {
                 case 2 -> org.tessera.kernels.spi.Int8Output.u8(0.05f + rnd.nextFloat(), rnd.nextInt(256), rnd.nextBoolean());
                 default -> org.tessera.kernels.spi.Int8Output.s8(0.05f + rnd.nextFloat(), rnd.nextInt(256) - 128, rnd.nextBoolean());
             };
+            seen.add(GemmConv2d.algorithm(s));
             checkInt8(v.kernels(), s, xq, out, rnd);
         }
+        assertEquals(EnumSet.allOf(Algorithm.class), seen);
     }
 
     private static void checkInt8(ConvKernels kernels, Conv2dShape s, org.tessera.kernels.spi.Int8Input xq,
                                   org.tessera.kernels.spi.Int8Output out, SplittableRandom rnd) {
-        int xLen = s.n() * s.h() * s.w() * s.c(), cols = s.r() * s.s() * s.c(), wLen = s.k() * cols;
+        int cg = s.c() / s.groups(), kg = s.k() / s.groups();
+        int xLen = s.n() * s.h() * s.w() * s.c(), cols = s.r() * s.s() * cg, wLen = s.k() * cols;
         int yLen = s.n() * s.outH() * s.outW() * s.k(), yOff = rnd.nextInt(3);
         byte[] x = new byte[xLen], w = new byte[wLen];
         rnd.nextBytes(x);
@@ -150,9 +154,9 @@ class ConvKernelsTest {
                             for (int t = 0; t < s.s(); t++) {
                                 int iw = ow * s.strideW() - s.padLeft() + t * s.dilationW();
                                 if (iw < 0 || iw >= s.w()) continue;
-                                for (int c = 0; c < s.c(); c++) {
-                                    byte xv = x[((n * s.h() + ih) * s.w() + iw) * s.c() + c];
-                                    sum += (long) ((signed ? xv : xv & 0xFF) - xq.zeroPoint()) * w[((k * s.r() + r) * s.s() + t) * s.c() + c];
+                                for (int c = 0; c < cg; c++) {
+                                    byte xv = x[((n * s.h() + ih) * s.w() + iw) * s.c() + k / kg * cg + c];
+                                    sum += (long) ((signed ? xv : xv & 0xFF) - xq.zeroPoint()) * w[((k * s.r() + r) * s.s() + t) * cg + c];
                                 }
                             }
                         }
@@ -165,7 +169,7 @@ class ConvKernelsTest {
         String what = kernels.int8KernelId(s) + " " + s + " " + xq + " -> " + out;
         try (HostStorage xs = HostStorage.allocate(xLen); HostStorage ws = HostStorage.allocate(wLen); HostStorage bs = TestData.storage(bias);
              HostStorage ys = HostStorage.allocate((long) (yOff + yLen) * esize);
-             org.tessera.kernels.spi.PackedInt8 packed = kernels.packInt8Filters(s, ws(ws, w), 0, scales)) {
+             org.tessera.kernels.spi.PackedInt8Filters packed = kernels.packInt8Filters(s, ws(ws, w), 0, scales)) {
             java.lang.foreign.MemorySegment.copy(x, 0, xs.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, xLen);
             ys.segment().fill((byte) 0x5A);
             kernels.conv2dInt8(s, xq, xs, 0, packed, out, withBias ? bs : null, 0, ys, yOff);
@@ -313,6 +317,33 @@ class ConvKernelsTest {
             assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dBackwardWeightsF32(s, x, 0, y, 0, w, 0, w, 0)), "overlaps");
             x.close();
             assertThrows(IllegalStateException.class, () -> k.conv2dF32(s, x, 0, w, 0, null, 0, y, 0, false));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void badInt8ArgumentsAreClearExceptions(Variant<ConvKernels> v) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        ConvKernels k = v.kernels();
+        Conv2dShape dense = Conv2dShape.of(1, 5, 5, 4, 4, 3, 1, 1), dw = new Conv2dShape(1, 5, 5, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4);
+        org.tessera.kernels.spi.Int8Input xq = org.tessera.kernels.spi.Int8Input.u8(0.1f, 3);
+        org.tessera.kernels.spi.Int8Output s32 = org.tessera.kernels.spi.Int8Output.s32(), f32 = org.tessera.kernels.spi.Int8Output.f32(false);
+        try (HostStorage x = HostStorage.allocate(100); HostStorage w = HostStorage.allocate(144); HostStorage y = HostStorage.allocate(4L * 100);
+             HostStorage bias = HostStorage.allocate(16)) {
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.packInt8Filters(dw, w, 110, new float[] {1f})), "w");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.packInt8Filters(dense, w, 0, new float[] {1f, 1f})), "scales");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.packInt8Filters(dw, w, 0, new float[] {0f})), "scale");
+            org.tessera.kernels.spi.PackedInt8Filters pd = k.packInt8Filters(dense, w, 0, new float[] {1f});
+            org.tessera.kernels.spi.PackedInt8Filters pw = k.packInt8Filters(dw, w, 0, new float[] {1f, 2f, 3f, 4f});
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dInt8(dw, xq, x, 0, pd, f32, null, 0, y, 0)), "packed for");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dInt8(dw, xq, x, 0, pw, s32, bias, 0, y, 0)), "bias");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dInt8(dw, xq, x, 1, pw, f32, null, 0, y, 0)), "x");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dInt8(dw, xq, x, 0, pw, f32, bias, 1, y, 0)), "bias");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dInt8(dense, xq, x, 0, pd, f32, null, 0, y, 1)), "y");
+            pd.close();
+            pw.close();
+            assertThrows(IllegalStateException.class, () -> k.conv2dInt8(dense, xq, x, 0, pd, f32, null, 0, y, 0));
+            assertThrows(IllegalStateException.class, () -> k.conv2dInt8(dw, xq, x, 0, pw, f32, null, 0, y, 0));
         }
     }
 

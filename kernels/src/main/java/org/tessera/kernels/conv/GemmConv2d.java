@@ -14,7 +14,7 @@ import org.tessera.kernels.spi.F32GemmKernels;
 import org.tessera.kernels.spi.Int8GemmKernels;
 import org.tessera.kernels.spi.Int8Input;
 import org.tessera.kernels.spi.Int8Output;
-import org.tessera.kernels.spi.PackedInt8;
+import org.tessera.kernels.spi.PackedInt8Filters;
 
 /**
  * Host convolution composed from a backend's GEMM and depthwise kernel. The algorithm per shape
@@ -70,7 +70,7 @@ public final class GemmConv2d extends CheckedConv {
         this.gemm = gemm;
         this.depthwise = depthwise;
         this.implicit = implicit;
-        this.quantized = new QuantizedConv2d(int8Gemm);
+        this.quantized = new QuantizedConv2d(this, int8Gemm);
     }
 
     @Override
@@ -79,13 +79,13 @@ public final class GemmConv2d extends CheckedConv {
     }
 
     @Override
-    public PackedInt8 packInt8Filters(Conv2dShape shape, Storage w, long wOffset, float[] scales) {
+    public PackedInt8Filters packInt8Filters(Conv2dShape shape, Storage w, long wOffset, float[] scales) {
         if (shape == null) throw new NullPointerException("shape is null");
         return quantized.pack(shape, w, wOffset, scales);
     }
 
     @Override
-    public void conv2dInt8(Conv2dShape shape, Int8Input xq, Storage x, long xOffset, PackedInt8 filters, Int8Output out,
+    public void conv2dInt8(Conv2dShape shape, Int8Input xq, Storage x, long xOffset, PackedInt8Filters filters, Int8Output out,
                            Storage bias, long biasOffset, Storage y, long yOffset) {
         if (shape == null) throw new NullPointerException("shape is null");
         if (xq == null || out == null) throw new NullPointerException("xq and out must not be null");

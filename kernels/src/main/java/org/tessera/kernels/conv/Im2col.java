@@ -32,8 +32,8 @@ final class Im2col {
      * {@link #rows} for 1-byte elements (int8 activations): padding is filled with {@code pad}, the activations'
      * zero point, so it contributes (zp - zp) * w = 0 to the integer sums, as zeros do in f32.
      */
-    static void rowsBytes(Conv2dShape s, MemorySegment x, long xOff, long row0, int rows, MemorySegment dst, long dstOff, byte pad) {
-        copyRows(s, x, xOff, 0, row0, rows, dst, dstOff, 1, pad);
+    static void rowsBytes(Conv2dShape s, MemorySegment x, long xOff, int g, long row0, int rows, MemorySegment dst, long dstOff, byte pad) {
+        copyRows(s, x, xOff, g, row0, rows, dst, dstOff, 1, pad);
     }
 
     /** The im2col copy for elements of {@code bytes} bytes; offsets in elements; padding filled with the byte {@code pad}. */

@@ -12,6 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
 import org.tessera.kernels.DType;
 import org.tessera.kernels.GemmGrid;
 import org.tessera.kernels.HostStorage;
+import org.tessera.kernels.Int8Epilogue;
 import org.tessera.kernels.MemoryKind;
 import org.tessera.kernels.Storage;
 import org.tessera.kernels.WorkerPool;

@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.tessera.kernels.DType;
 import org.tessera.kernels.HostStorage;
+import org.tessera.kernels.Int8Epilogue;
 import org.tessera.kernels.MemoryKind;
 import org.tessera.kernels.Storage;
 import org.tessera.kernels.spi.CheckedInt8Gemm;

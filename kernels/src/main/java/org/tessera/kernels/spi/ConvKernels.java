@@ -55,21 +55,23 @@ public interface ConvKernels {
     void conv2dBackwardWeightsF32(Conv2dShape shape, Storage x, long xOffset, Storage dy, long dyOffset, Storage dw, long dwOffset,
                                   Storage db, long dbOffset);
 
-    /** The kernel {@link #conv2dInt8} runs for this shape, e.g. {@code i8_conv2d_im2col/i8_gemm_6x16__avx2}. */
+    /** The kernel {@link #conv2dInt8} runs for this shape, e.g. {@code i8_conv2d_im2col/i8_gemm_6x16__avx2} or {@code i8_dwconv2d__java}. */
     String int8KernelId(Conv2dShape shape);
 
     /**
-     * Packs int8 filters (k, r, s, c) s8 once, with one scale (per tensor) or k scales (per output channel),
-     * for {@link #conv2dInt8}. Groups = 1 only, for now; r * s * c at most {@link Int8GemmKernels#MAX_K}.
+     * Packs int8 filters (k, r, s, c / groups) s8 once, with one scale (per tensor) or k scales (per output
+     * channel), for {@link #conv2dInt8}: per group a GEMM operand, or the taps of a depthwise filter. r * s * c /
+     * groups at most {@link Int8GemmKernels#MAX_K}. The filters fit any input size with the same k, r, s, c and
+     * groups.
      */
-    PackedInt8 packInt8Filters(Conv2dShape shape, Storage w, long wOffset, float[] scales);
+    PackedInt8Filters packInt8Filters(Conv2dShape shape, Storage w, long wOffset, float[] scales);
 
     /**
      * int8 convolution: x (n, h, w, c) u8/s8 quantized as {@code xq}, filters from {@link #packInt8Filters},
      * y (n, outH, outW, k) of {@code out.type()} with the int8 GEMM's epilogue (raw s32, dequantized f32 or
      * requantized u8/s8, bias and ReLU fused; exact s32 sums; see {@link Int8Output}). Padding is real zero
-     * (the activations' zero point).
+     * (the activations' zero point). Every group count, depthwise included.
      */
-    void conv2dInt8(Conv2dShape shape, Int8Input xq, Storage x, long xOffset, PackedInt8 filters, Int8Output out,
+    void conv2dInt8(Conv2dShape shape, Int8Input xq, Storage x, long xOffset, PackedInt8Filters filters, Int8Output out,
                     Storage bias, long biasOffset, Storage y, long yOffset);
 }

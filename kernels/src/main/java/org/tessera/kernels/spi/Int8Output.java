@@ -67,7 +67,8 @@ public record Int8Output(DType type, float scale, int zeroPoint, boolean relu) {
         return type != DType.S32;
     }
 
-    static void checkScale(String name, float scale) {
+    /** Throws an IllegalArgumentException naming {@code name} unless scale is positive and finite. */
+    public static void checkScale(String name, float scale) {
         if (!(scale > 0f) || !Float.isFinite(scale)) throw new IllegalArgumentException(name + " must be positive and finite, got " + scale);
     }
 

@@ -1,16 +1,15 @@
-package org.tessera.kernels.java;
+package org.tessera.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.tessera.kernels.DType;
 import org.tessera.kernels.spi.Int8Output;
 
 /**
  * The int8 GEMM epilogue of {@link Int8Output}, one element at a time, in exactly the float operations the
  * native kernel performs (so every backend writes the same bits). The clamps are written as x86's
- * {@code maxps}/{@code minps} compute them.
+ * {@code maxps}/{@code minps} compute them. Shared by the java int8 GEMMs and the direct int8 convolutions.
  */
-final class Int8Epilogue {
+public final class Int8Epilogue {
     private static final ValueLayout.OfInt S32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -23,7 +22,7 @@ final class Int8Epilogue {
      * @param sw   the column's weight scale
      * @param bias the column's bias, 0 without one
      */
-    static void store(Int8Output out, MemorySegment c, long index, int acc, float sa, float sw, float bias) {
+    public static void store(Int8Output out, MemorySegment c, long index, int acc, float sa, float sw, float bias) {
         switch (out.type()) {
             case S32 -> c.setAtIndex(S32, index, acc);
             case F32 -> {

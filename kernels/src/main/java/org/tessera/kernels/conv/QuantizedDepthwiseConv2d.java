@@ -1,0 +1,122 @@
+package org.tessera.kernels.conv;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.List;
+import org.tessera.kernels.Checks;
+import org.tessera.kernels.DType;
+import org.tessera.kernels.HostStorage;
+import org.tessera.kernels.Int8Epilogue;
+import org.tessera.kernels.MemoryKind;
+import org.tessera.kernels.Storage;
+import org.tessera.kernels.WorkerPool;
+import org.tessera.kernels.spi.ConvKernels;
+import org.tessera.kernels.spi.Conv2dShape;
+import org.tessera.kernels.spi.Int8Input;
+import org.tessera.kernels.spi.Int8Output;
+import org.tessera.kernels.spi.PackedInt8Filters;
+
+/**
+ * Direct int8 depthwise convolution (groups = c = k): per output pixel, exact s32 sums over the in-bounds taps
+ * of {@code (x - zx) * w} for all channels (padding is real zero, so it is skipped), then the {@link Int8Output}
+ * epilogue, element by element in the int8 GEMM's float operations. A GEMM per channel would be r*s long;
+ * this reads each input once per tap instead. Plain Java on every host backend; rows split over the pool.
+ */
+final class QuantizedDepthwiseConv2d {
+    static final String KERNEL_ID = "i8_dwconv2d__java";
+
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ThreadLocal<int[][]> ACC = ThreadLocal.withInitial(() -> new int[1][0]);
+
+    private QuantizedDepthwiseConv2d() {}
+
+    /** The filters (c, r, s, 1) rearranged to (r, s, c), channel fastest, with c scales. */
+    static PackedInt8Filters pack(ConvKernels owner, Conv2dShape s, Storage w, long wOff, float[] scales) {
+        int c = s.c(), taps = s.r() * s.s();
+        long wLen = (long) c * taps;
+        Checks.block("w", w, MemoryKind.HOST, 1, wOff, 1, wLen, wLen);
+        for (float v : scales) Int8Output.checkScale("weight scale", v);
+        HostStorage packed = HostStorage.allocate(Math.max(wLen, 1)), sc = HostStorage.allocate(4L * Math.max(c, 1));
+        Storage.acquireAll(w);
+        try {
+            MemorySegment src = ((HostStorage) w).segment(), dst = packed.segment();
+            for (int ch = 0; ch < c; ch++) {
+                for (int t = 0; t < taps; t++) {
+                    dst.set(ValueLayout.JAVA_BYTE, (long) t * c + ch, src.get(ValueLayout.JAVA_BYTE, wOff + (long) ch * taps + t));
+                }
+                sc.segment().setAtIndex(ValueLayout.JAVA_FLOAT, ch, scales.length == 1 ? scales[0] : scales[ch]);
+            }
+        } finally {
+            Storage.releaseAll(w);
+        }
+        return new PackedInt8Filters(owner, s.k(), s.r(), s.s(), c, s.groups(), List.of(), packed, sc);
+    }
+
+    /** On checked operands: output rows (n, oh) split over the pool. */
+    static void forward(Conv2dShape s, Int8Input xq, Storage x, long xOff, PackedInt8Filters f, Int8Output out, Storage bias, long biasOff,
+                        Storage y, long yOff) {
+        Storage.acquireAll(x, f.taps(), f.scales(), bias, y);
+        try {
+            if (bias != null && out.type() != DType.F32) checkFinite(((HostStorage) bias).segment(), biasOff, s.k());
+            MemorySegment xs = ((HostStorage) x).segment(), wt = ((HostStorage) f.taps()).segment(), sc = ((HostStorage) f.scales()).segment();
+            MemorySegment bs = bias == null ? null : ((HostStorage) bias).segment(), ys = ((HostStorage) y).segment();
+            int rows = s.n() * s.outH();
+            WorkerPool pool = WorkerPool.shared();
+            int parts = pool.chunks((long) rows * s.outW() * s.c() * s.r() * s.s(), 1 << 15);
+            pool.parallelFor(parts, t -> rows(s, xq, xs, xOff, wt, sc, out, bs, biasOff, ys, yOff,
+                    (int) ((long) rows * t / parts), (int) ((long) rows * (t + 1) / parts)));
+        } finally {
+            Storage.releaseAll(x, f.taps(), f.scales(), bias, y);
+        }
+    }
+
+    private static void rows(Conv2dShape s, Int8Input xq, MemorySegment x, long xOff, MemorySegment wt, MemorySegment scales, Int8Output out,
+                             MemorySegment bias, long biasOff, MemorySegment y, long yOff, int row0, int row1) {
+        int c = s.c(), outH = s.outH(), outW = s.outW(), za = xq.zeroPoint();
+        boolean signed = xq.type() == DType.S8;
+        int[] acc = accumulators(c);
+        for (int row = row0; row < row1; row++) {
+            int n = row / outH, oh = row % outH;
+            int hBase = oh * s.strideH() - s.padTop();
+            int r0 = Taps.first(hBase, s.dilationH()), r1 = Taps.end(hBase, s.dilationH(), s.h(), s.r());
+            for (int ow = 0; ow < outW; ow++) {
+                int wBase = ow * s.strideW() - s.padLeft();
+                int t0 = Taps.first(wBase, s.dilationW()), t1 = Taps.end(wBase, s.dilationW(), s.w(), s.s());
+                Arrays.fill(acc, 0, c, 0);
+                for (int r = r0; r < r1; r++) {
+                    long xRow = xOff + (((long) n * s.h() + hBase + r * s.dilationH()) * s.w() + wBase) * c;
+                    for (int t = t0; t < t1; t++) {
+                        long xi = xRow + (long) t * s.dilationW() * c, wi = (long) (r * s.s() + t) * c;
+                        if (signed) {
+                            for (int ch = 0; ch < c; ch++) acc[ch] += (x.get(ValueLayout.JAVA_BYTE, xi + ch) - za) * wt.get(ValueLayout.JAVA_BYTE, wi + ch);
+                        } else {
+                            for (int ch = 0; ch < c; ch++) {
+                                acc[ch] += ((x.get(ValueLayout.JAVA_BYTE, xi + ch) & 0xFF) - za) * wt.get(ValueLayout.JAVA_BYTE, wi + ch);
+                            }
+                        }
+                    }
+                }
+                long o = yOff + ((long) row * outW + ow) * c;
+                for (int ch = 0; ch < c; ch++) {
+                    float b = bias == null ? 0f : bias.getAtIndex(F32, biasOff + ch);
+                    Int8Epilogue.store(out, y, o + ch, acc[ch], xq.scale(), scales.getAtIndex(ValueLayout.JAVA_FLOAT, ch), b);
+                }
+            }
+        }
+    }
+
+    /** A NaN or infinite bias has no requantized value; say so instead of inventing one. */
+    private static void checkFinite(MemorySegment bias, long offset, int n) {
+        for (int j = 0; j < n; j++) {
+            float v = bias.getAtIndex(F32, offset + j);
+            if (!Float.isFinite(v)) throw new IllegalArgumentException("bias[" + j + "] = " + v + ": a requantized output needs a finite bias");
+        }
+    }
+
+    private static int[] accumulators(int c) {
+        int[][] held = ACC.get();
+        if (held[0].length < c) held[0] = new int[c];
+        return held[0];
+    }
+}
