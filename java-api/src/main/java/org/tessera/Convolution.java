@@ -7,7 +7,10 @@ import org.tessera.kernels.DType;
 import org.tessera.kernels.spi.Conv2dShape;
 import org.tessera.kernels.spi.ConvKernels;
 
-/** {@link Ops#conv2d}: shapes of the tensors checked against each other, then the backend's conv kernels. */
+/**
+ * The f32 convolution ops of {@link Ops} (forward, and the two backward products): shapes of the tensors
+ * checked against each other, dense copies where a tensor is a strided view, then the backend's conv kernels.
+ */
 final class Convolution {
     private Convolution() {}
 
@@ -15,61 +18,98 @@ final class Convolution {
     static Conv2dShape shape(Tensor x, Tensor w, Conv2dParams p) {
         requireF32Rank4("x", x);
         requireF32Rank4("w", w);
+        return shape(x, w.dim(0), w.dim(1), w.dim(2), w.dim(3), p);
+    }
+
+    /** The geometry of x (n, h, w, c), any dtype, with k filters of (r, s, cg) and p. */
+    static Conv2dShape shape(Tensor x, long k, long r, long s, long cg, Conv2dParams p) {
         Objects.requireNonNull(p, "params");
-        long c = x.dim(3), cg = w.dim(3);
+        long c = x.dim(3);
         if (cg * p.groups() != c) {
             throw new IllegalArgumentException("conv2d: channel mismatch: x has " + c + " channels (dim 3 of " + Arrays.toString(x.shape())
-                    + ") but w " + Arrays.toString(w.shape()) + " reads " + cg + " per group x " + p.groups() + " groups = " + cg * p.groups());
+                    + ") but the filters (" + k + ", " + r + ", " + s + ", " + cg + ") read " + cg + " per group x " + p.groups()
+                    + " groups = " + cg * p.groups());
         }
-        for (int d = 0; d < 4; d++) {
-            if (x.dim(d) > Integer.MAX_VALUE || w.dim(d) > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("conv2d: dimensions above 2^31-1 are not supported: x " + Arrays.toString(x.shape())
-                        + ", w " + Arrays.toString(w.shape()));
+        long[] dims = {x.dim(0), x.dim(1), x.dim(2), c, k, r, s};
+        for (long d : dims) {
+            if (d > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("conv2d: dimensions above 2^31-1 are not supported: x " + Arrays.toString(x.shape()));
             }
         }
-        return new Conv2dShape((int) x.dim(0), (int) x.dim(1), (int) x.dim(2), (int) c, (int) w.dim(0), (int) w.dim(1), (int) w.dim(2),
+        return new Conv2dShape((int) x.dim(0), (int) x.dim(1), (int) x.dim(2), (int) c, (int) k, (int) r, (int) s,
                 p.strideH(), p.strideW(), p.padTop(), p.padBottom(), p.padLeft(), p.padRight(), p.dilationH(), p.dilationW(), p.groups());
+    }
+
+    static long[] outShape(Conv2dShape s) {
+        return new long[] {s.n(), s.outH(), s.outW(), s.k()};
     }
 
     static Tensor forward(Selection<ConvKernels> sel, Tensor x, Tensor w, Tensor bias, Conv2dParams p, Activation act, Tensor out) {
         Objects.requireNonNull(act, "act");
         Conv2dShape s = shape(x, w, p);
-        requireF32Rank4("out", out);
-        long[] expected = {s.n(), s.outH(), s.outW(), s.k()};
-        if (!Arrays.equals(out.shape(), expected)) {
-            throw new IllegalArgumentException("conv2d: out is " + Arrays.toString(out.shape()) + ", expected " + Arrays.toString(expected)
-                    + " (n, outH, outW, k)");
-        }
-        if (bias != null) {
-            bias.requireOpen();
-            if (bias.dtype() != DType.F32 || bias.rank() != 1 || bias.dim(0) != s.k()) {
-                throw new IllegalArgumentException("conv2d: bias must be F32 [" + s.k() + "], got " + bias.dtype() + " " + Arrays.toString(bias.shape()));
-            }
-        }
-        Tensor xc = dense(x), wc = dense(w), bc = bias == null ? null : dense(bias), yc = out.isContiguous() ? out : out.copy();
+        Pooling.requireShape("conv2d", "out", out, DType.F32, outShape(s));
+        requireBias(bias, s.k());
+        Tensor xc = Pooling.dense(x), wc = Pooling.dense(w), bc = bias == null ? null : Pooling.dense(bias), yc = Pooling.dense(out);
         try {
             sel.kernels().conv2dF32(s, xc.storage(), xc.offset(), wc.storage(), wc.offset(), bc == null ? null : bc.storage(),
                     bc == null ? 0 : bc.offset(), yc.storage(), yc.offset(), act == Activation.RELU);
-            if (yc != out) out.copyFrom(yc);
+            Pooling.writeBack(yc, out);
         } finally {
-            if (xc != x) xc.close();
-            if (wc != w) wc.close();
-            if (bc != bias) bc.close();
-            if (yc != out) yc.close();
+            Pooling.release(xc, x);
+            Pooling.release(wc, w);
+            if (bc != null) Pooling.release(bc, bias);
+            Pooling.release(yc, out);
         }
         return out;
     }
 
-    private static Tensor dense(Tensor t) {
-        return t.isContiguous() ? t : t.copy();
+    /** dx = the gradient of conv2d(x, w) with respect to x, given dy; dx's shape is x's. */
+    static Tensor backwardData(Selection<ConvKernels> sel, Tensor dy, Tensor w, Conv2dParams p, Tensor dx) {
+        Conv2dShape s = shape(dx, w, p);
+        Pooling.requireShape("conv2dBackwardData", "dy", dy, DType.F32, outShape(s));
+        Tensor dyc = Pooling.dense(dy), wc = Pooling.dense(w), dxc = Pooling.dense(dx);
+        try {
+            sel.kernels().conv2dBackwardDataF32(s, dyc.storage(), dyc.offset(), wc.storage(), wc.offset(), dxc.storage(), dxc.offset());
+            Pooling.writeBack(dxc, dx);
+        } finally {
+            Pooling.release(dyc, dy);
+            Pooling.release(wc, w);
+            Pooling.release(dxc, dx);
+        }
+        return dx;
+    }
+
+    /** dw (w's shape) and db (k, or null) of conv2d(x, w) + bias, given dy. */
+    static void backwardWeights(Selection<ConvKernels> sel, Tensor x, Tensor dy, Conv2dParams p, Tensor dw, Tensor db) {
+        Conv2dShape s = shape(x, dw, p);
+        Pooling.requireShape("conv2dBackwardWeights", "dy", dy, DType.F32, outShape(s));
+        if (db != null) Pooling.requireShape("conv2dBackwardWeights", "db", db, DType.F32, new long[] {s.k()});
+        Tensor xc = Pooling.dense(x), dyc = Pooling.dense(dy), dwc = Pooling.dense(dw), dbc = db == null ? null : Pooling.dense(db);
+        try {
+            sel.kernels().conv2dBackwardWeightsF32(s, xc.storage(), xc.offset(), dyc.storage(), dyc.offset(), dwc.storage(), dwc.offset(),
+                    dbc == null ? null : dbc.storage(), dbc == null ? 0 : dbc.offset());
+            Pooling.writeBack(dwc, dw);
+            if (dbc != null) Pooling.writeBack(dbc, db);
+        } finally {
+            Pooling.release(xc, x);
+            Pooling.release(dyc, dy);
+            Pooling.release(dwc, dw);
+            if (dbc != null) Pooling.release(dbc, db);
+        }
+    }
+
+    static void requireBias(Tensor bias, long k) {
+        if (bias == null) return;
+        bias.requireOpen();
+        if (bias.dtype() != DType.F32 || bias.rank() != 1 || bias.dim(0) != k) {
+            throw new IllegalArgumentException("conv2d: bias must be F32 [" + k + "], got " + bias.dtype() + " " + Arrays.toString(bias.shape()));
+        }
     }
 
     private static void requireF32Rank4(String name, Tensor t) {
-        Objects.requireNonNull(t, name);
-        t.requireOpen();
-        if (t.dtype() != DType.F32) throw new IllegalArgumentException("conv2d: " + name + " must be F32, got " + t.dtype());
+        Pooling.require("conv2d", name, t, DType.F32);
         if (t.rank() != 4) {
-            throw new IllegalArgumentException("conv2d: " + name + " must be 4-D (" + (name.equals("w") ? "k, r, s, c / groups" : "n, h, w, c")
+            throw new IllegalArgumentException("conv2d: " + name + " must be 4-D (" + (name.endsWith("w") ? "k, r, s, c / groups" : "n, h, w, c")
                     + "), got shape " + Arrays.toString(t.shape()));
         }
     }

@@ -332,6 +332,131 @@ public final class Ops {
         return select(OpFamily.CONV, x.memoryKind()).kernels().kernelId(Convolution.shape(x, w, params));
     }
 
+    /**
+     * The gradient of {@link #conv2d} (before its activation: mask dy with the ReLU first) with respect to its
+     * input, written into dx (x's shape, (n, h, w, c)). w is the forward's filters. Returns dx.
+     */
+    public Tensor conv2dBackwardData(Tensor dy, Tensor w, Conv2dParams params, Tensor dx) {
+        return Convolution.backwardData(select(OpFamily.CONV, dy.memoryKind()), dy, w, params, dx);
+    }
+
+    /**
+     * The gradients of {@link #conv2d} with respect to its filters and bias, written into dw (w's shape,
+     * (k, r, s, c / groups)) and db ((k), or null to skip it). x is the forward's input.
+     */
+    public void conv2dBackwardWeights(Tensor x, Tensor dy, Conv2dParams params, Tensor dw, Tensor db) {
+        Convolution.backwardWeights(select(OpFamily.CONV, x.memoryKind()), x, dy, params, dw, db);
+    }
+
+    // ---- int8 convolution -------------------------------------------------------------------------
+
+    /**
+     * Packs a quantized convolution layer's filters w ((k, r, s, c / groups), {@link DType#S8}) once, with one
+     * scale or one per output channel, for {@link #conv2d(Tensor, Int8Input, PackedInt8Conv, Int8Output, Tensor)}.
+     *
+     * @throws IllegalArgumentException for a bad dtype, shape or scale, or r * s * c / groups above the exact-sum bound
+     */
+    public PackedInt8Conv packInt8Conv(Tensor w, Conv2dParams params, float... scales) {
+        return QuantizedConvolution.pack(select(OpFamily.CONV, w.memoryKind()), w, params, scales);
+    }
+
+    /**
+     * int8 convolution: x (n, h, w, c) U8/S8 quantized as {@code xq}, with packed filters and the int8 GEMM's
+     * epilogue {@code out} (raw S32, dequantized F32, or requantized U8/S8, bias (k, F32, may be null) and ReLU
+     * fused; exact integer sums; padding is real zero). Returns a new (n, outH, outW, k) tensor of {@code out.type()}.
+     */
+    public Tensor conv2d(Tensor x, Int8Input xq, PackedInt8Conv w, Int8Output out, Tensor bias) {
+        Conv2dShape s = QuantizedConvolution.shape(x, xq, w);
+        Tensor y = x.allocateSibling(out.type(), Convolution.outShape(s));
+        try {
+            return conv2d(x, xq, w, out, bias, y);
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /** The int8 convolution into {@code y} ((n, outH, outW, k) of {@code out.type()}). Returns y. */
+    public Tensor conv2d(Tensor x, Int8Input xq, PackedInt8Conv w, Int8Output out, Tensor bias, Tensor y) {
+        return QuantizedConvolution.forward(select(OpFamily.CONV, x.memoryKind()), x, xq, w, out, bias, y);
+    }
+
+    /** The kernel the int8 convolution runs for x, e.g. {@code i8_conv2d_im2col/i8_gemm_6x16__avx2}. */
+    public String int8ConvKernelId(Tensor x, Int8Input xq, PackedInt8Conv w) {
+        return select(OpFamily.CONV, x.memoryKind()).kernels().int8KernelId(QuantizedConvolution.shape(x, xq, w));
+    }
+
+    // ---- pooling (F32, NHWC) ----------------------------------------------------------------------
+
+    /** Max pooling of x (n, h, w, c): a new (n, outH, outW, c). NaN propagates. */
+    public Tensor maxPool2d(Tensor x, Pool2dParams params) {
+        Tensor y = x.allocateSibling(Pooling.outShape(Pooling.shape("maxPool2d", x, params)));
+        try {
+            return maxPool2d(x, params, y, null);
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Max pooling into y; argmax (y-shaped {@link DType#S32}, or null) receives each output's source as
+     * ih * w + iw within its image and channel, for {@link #maxPool2dBackward}. Returns y.
+     */
+    public Tensor maxPool2d(Tensor x, Pool2dParams params, Tensor y, Tensor argmax) {
+        Pooling.maxPool2d(select(OpFamily.POOL, x.memoryKind()), x, params, y, argmax);
+        return y;
+    }
+
+    /** dx (the forward input's shape) = 0, then each dy added at its argmax. Returns dx. */
+    public Tensor maxPool2dBackward(Tensor dy, Tensor argmax, Pool2dParams params, Tensor dx) {
+        Pooling.maxPool2dBackward(select(OpFamily.POOL, dy.memoryKind()), dy, argmax, params, dx);
+        return dx;
+    }
+
+    /** Average pooling of x (n, h, w, c): a new (n, outH, outW, c); the divisor per {@link Pool2dParams#countPadding()}. */
+    public Tensor avgPool2d(Tensor x, Pool2dParams params) {
+        Tensor y = x.allocateSibling(Pooling.outShape(Pooling.shape("avgPool2d", x, params)));
+        try {
+            return avgPool2d(x, params, y);
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /** Average pooling into y. Returns y. */
+    public Tensor avgPool2d(Tensor x, Pool2dParams params, Tensor y) {
+        Pooling.avgPool2d(select(OpFamily.POOL, x.memoryKind()), x, params, y);
+        return y;
+    }
+
+    /** dx (the forward input's shape) = each dy spread over its window's in-bounds inputs / the divisor. Returns dx. */
+    public Tensor avgPool2dBackward(Tensor dy, Pool2dParams params, Tensor dx) {
+        Pooling.avgPool2dBackward(select(OpFamily.POOL, dy.memoryKind()), dy, params, dx);
+        return dx;
+    }
+
+    /** The mean of x (n, h, w, c) over h and w: a new (n, c). */
+    public Tensor globalAvgPool(Tensor x) {
+        Pooling.require("globalAvgPool", "x", x, DType.F32);
+        if (x.rank() != 4) throw new IllegalArgumentException("globalAvgPool: x must be 4-D (n, h, w, c), got shape " + Arrays.toString(x.shape()));
+        Tensor y = x.allocateSibling(x.dim(0), x.dim(3));
+        try {
+            Pooling.globalAvgPool(select(OpFamily.POOL, x.memoryKind()), x, y);
+            return y;
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /** dx (n, h, w, c) = dy (n, c) / (h * w), broadcast. Returns dx. */
+    public Tensor globalAvgPoolBackward(Tensor dy, Tensor dx) {
+        Pooling.globalAvgPoolBackward(select(OpFamily.POOL, dy.memoryKind()), dy, dx);
+        return dx;
+    }
+
     /** The GEMM kernel id an (m, n, k) product runs, e.g. {@code f32_gemm_6x16__avx2}. */
     public String gemmKernelId(MemoryKind memory, int m, int n, int k) {
         return select(OpFamily.F32_GEMM, memory).kernels().kernelId(m, n, k);

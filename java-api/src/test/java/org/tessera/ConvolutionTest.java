@@ -95,6 +95,82 @@ class ConvolutionTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("backends")
+    void backwardMatchesTheReferenceGradients(String backend, SplittableRandom rnd) {
+        Ops ops = ops(backend);
+        Conv2dParams[] params = {Conv2dParams.DEFAULT, Conv2dParams.builder().padding(1).groups(6).build(),
+                Conv2dParams.builder().stride(2, 1).padding(1, 0, 2, 1).dilation(1, 2).groups(2).build()};
+        int[][] dims = {{2, 5, 6, 6, 4, 1, 1}, {1, 7, 5, 6, 6, 3, 3}, {2, 8, 7, 6, 4, 3, 2}}; // n, h, w, c, k, r, s
+        for (int i = 0; i < params.length; i++) {
+            int[] d = dims[i];
+            Conv2dParams p = params[i];
+            int cg = d[3] / p.groups();
+            float[] xv = TestData.floats(rnd, d[0] * d[1] * d[2] * d[3]), wv = TestData.floats(rnd, d[4] * d[5] * d[6] * cg);
+            try (Tensor x = Tensor.of(xv, d[0], d[1], d[2], d[3]); Tensor w = Tensor.of(wv, d[4], d[5], d[6], cg)) {
+                Conv2dShape s = Convolution.shape(x, w, p);
+                float[] g = TestData.floats(rnd, s.n() * s.outH() * s.outW() * s.k());
+                try (Tensor dy = Tensor.of(g, s.n(), s.outH(), s.outW(), s.k()); Tensor dx = Tensor.allocate(org.tessera.kernels.DType.F32, x.shape());
+                     Tensor dw = Tensor.allocate(org.tessera.kernels.DType.F32, w.shape()); Tensor db = Tensor.allocate(org.tessera.kernels.DType.F32, s.k())) {
+                    ops.conv2dBackwardData(dy, w, p, dx);
+                    ops.conv2dBackwardWeights(x, dy, p, dw, db);
+                    KernelAssertions.assertClose(backend + " dx " + s, ConvReference.backwardData(s, g, wv), dx.toFloatArray(), 1e-5);
+                    KernelAssertions.assertClose(backend + " dw " + s, ConvReference.backwardWeights(s, xv, g), dw.toFloatArray(), 1e-5);
+                    KernelAssertions.assertClose(backend + " db " + s, ConvReference.backwardBias(s, g), db.toFloatArray(), 1e-5);
+                    try (Tensor wrong = Tensor.allocate(org.tessera.kernels.DType.F32, 1, 1, 1, 1)) {
+                        message(assertThrows(IllegalArgumentException.class, () -> ops.conv2dBackwardData(wrong, w, p, dx)), "dy is");
+                        message(assertThrows(IllegalArgumentException.class, () -> ops.conv2dBackwardWeights(x, dy, p, dw, wrong)), "db is");
+                    }
+                }
+            }
+        }
+    }
+
+    /** int8 conv through tensors: exact s32 sums (1x1, grouped, depthwise) and requantized u8, against integer references. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void int8ConvolutionIsExact(String backend, SplittableRandom rnd) {
+        Ops ops = ops(backend);
+        Conv2dParams[] params = {Conv2dParams.DEFAULT, Conv2dParams.builder().padding(1).stride(2).groups(3).build(),
+                Conv2dParams.builder().padding(1).groups(19).build()};
+        int[][] dims = {{2, 5, 6, 19, 7, 1, 1}, {1, 9, 8, 6, 9, 3, 3}, {2, 6, 5, 19, 19, 3, 3}};
+        for (int i = 0; i < params.length; i++) {
+            int[] d = dims[i];
+            Conv2dParams p = params[i];
+            int cg = d[3] / p.groups(), za = 1 + rnd.nextInt(254);
+            byte[] xb = new byte[d[0] * d[1] * d[2] * d[3]], wb = new byte[d[4] * d[5] * d[6] * cg];
+            rnd.nextBytes(xb);
+            rnd.nextBytes(wb);
+            float[] xf = new float[xb.length], wf = new float[wb.length], scales = new float[d[4]];
+            for (int j = 0; j < xb.length; j++) xf[j] = (xb[j] & 0xFF) - za;
+            for (int j = 0; j < wb.length; j++) wf[j] = wb[j];
+            for (int j = 0; j < scales.length; j++) scales[j] = 0.002f + rnd.nextFloat() / 100;
+            org.tessera.kernels.spi.Int8Input xq = org.tessera.kernels.spi.Int8Input.u8(0.05f, za);
+            org.tessera.kernels.spi.Int8Output u8 = org.tessera.kernels.spi.Int8Output.u8(0.5f, 7, true);
+            try (Tensor x = Tensor.of(org.tessera.kernels.DType.U8, xb, d[0], d[1], d[2], d[3]);
+                 Tensor w = Tensor.of(org.tessera.kernels.DType.S8, wb, d[4], d[5], d[6], cg);
+                 PackedInt8Conv packed = ops.packInt8Conv(w, p, scales);
+                 Tensor acc = ops.conv2d(x, xq, packed, org.tessera.kernels.spi.Int8Output.s32(), null);
+                 Tensor q = ops.conv2d(x, xq, packed, u8, null)) {
+                Conv2dShape s = Convolution.shape(x, d[4], d[5], d[6], cg, p);
+                float[] exact = ConvReference.conv2d(s, xf, wf, null, false); // integers, summed in double: exact
+                int[] got = acc.toIntArray();
+                byte[] gotQ = q.toByteArray();
+                String what = backend + " " + ops.int8ConvKernelId(x, xq, packed) + " " + s;
+                for (int j = 0; j < got.length; j++) {
+                    assertEquals((int) exact[j], got[j], what + " at " + j);
+                    assertEquals(org.tessera.testing.Int8Reference.requantize(got[j], xq.scale(), scales[j % s.k()], 0f, u8), gotQ[j] & 0xFF,
+                            what + " u8 at " + j);
+                }
+                Tensor fewer = x.slice(3, 0, d[3] - 1);
+                message(assertThrows(IllegalArgumentException.class, () -> ops.conv2d(fewer, xq, packed, org.tessera.kernels.spi.Int8Output.s32(),
+                        null)), "channel mismatch");
+                message(assertThrows(IllegalArgumentException.class, () -> ops.conv2d(x, org.tessera.kernels.spi.Int8Input.s8(1f, 0), packed,
+                        org.tessera.kernels.spi.Int8Output.s32(), null)), "S8");
+            }
+        }
+    }
+
     private static void message(Exception e, String part) {
         assertTrue(e.getMessage().contains(part), "message should name " + part + ": " + e.getMessage());
     }

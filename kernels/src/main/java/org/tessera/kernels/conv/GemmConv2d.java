@@ -59,18 +59,22 @@ public final class GemmConv2d extends CheckedConv {
 
     private final QuantizedConv2d quantized;
 
-    /** Convolution on {@code gemm} (general shapes through im2col), {@code depthwise} and {@code int8Gemm}. */
-    public GemmConv2d(F32GemmKernels gemm, DepthwiseConv2d depthwise, Int8GemmKernels int8Gemm) {
-        this(gemm, depthwise, int8Gemm, null);
+    /**
+     * Convolution on {@code gemm} (general shapes through im2col) and {@code depthwise}; int8 on {@code int8Gemm}
+     * and {@code int8Depthwise}.
+     */
+    public GemmConv2d(F32GemmKernels gemm, DepthwiseConv2d depthwise, Int8GemmKernels int8Gemm, Int8DepthwiseConv2d int8Depthwise) {
+        this(gemm, depthwise, int8Gemm, int8Depthwise, null);
     }
 
     /** As above, with general f32 shapes on {@code implicit} (no im2col copy) when it is not null. */
-    public GemmConv2d(F32GemmKernels gemm, DepthwiseConv2d depthwise, Int8GemmKernels int8Gemm, ImplicitGemmConv2d implicit) {
+    public GemmConv2d(F32GemmKernels gemm, DepthwiseConv2d depthwise, Int8GemmKernels int8Gemm, Int8DepthwiseConv2d int8Depthwise,
+                      ImplicitGemmConv2d implicit) {
         super(MemoryKind.HOST);
         this.gemm = gemm;
         this.depthwise = depthwise;
         this.implicit = implicit;
-        this.quantized = new QuantizedConv2d(this, int8Gemm);
+        this.quantized = new QuantizedConv2d(this, int8Gemm, int8Depthwise);
     }
 
     @Override

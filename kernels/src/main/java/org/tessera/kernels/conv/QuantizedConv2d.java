@@ -32,16 +32,18 @@ final class QuantizedConv2d {
 
     private final ConvKernels owner;
     private final Int8GemmKernels gemm;
+    private final Int8DepthwiseConv2d depthwise;
 
-    QuantizedConv2d(ConvKernels owner, Int8GemmKernels gemm) {
+    QuantizedConv2d(ConvKernels owner, Int8GemmKernels gemm, Int8DepthwiseConv2d depthwise) {
         this.owner = owner;
         this.gemm = gemm;
+        this.depthwise = depthwise;
     }
 
     String kernelId(Conv2dShape s) {
         return switch (GemmConv2d.algorithm(s)) {
             case GEMM_1X1 -> "i8_conv2d_1x1_gemm/" + gemm.kernelId();
-            case DEPTHWISE -> QuantizedDepthwiseConv2d.KERNEL_ID;
+            case DEPTHWISE -> depthwise.kernelId();
             case IM2COL -> "i8_conv2d_im2col/" + gemm.kernelId();
         };
     }
@@ -94,7 +96,7 @@ final class QuantizedConv2d {
         if (pixels > Integer.MAX_VALUE) throw new IllegalArgumentException("int8 conv2d supports up to 2^31-1 output pixels, got " + pixels);
         if (pixels == 0 || s.k() == 0) return;
         if (filters.depthwise()) {
-            QuantizedDepthwiseConv2d.forward(s, xq, x, xOff, filters, out, bias, biasOff, y, yOff);
+            QuantizedDepthwiseConv2d.forward(depthwise, s, xq, x, xOff, filters, out, bias, biasOff, y, yOff);
             return;
         }
         List<PackedInt8> groups = filters.perGroup();

@@ -20,14 +20,12 @@ import org.tessera.kernels.spi.PackedInt8Filters;
 /**
  * Direct int8 depthwise convolution (groups = c = k): per output pixel, exact s32 sums over the in-bounds taps
  * of {@code (x - zx) * w} for all channels (padding is real zero, so it is skipped), then the {@link Int8Output}
- * epilogue, element by element in the int8 GEMM's float operations. A GEMM per channel would be r*s long;
- * this reads each input once per tap instead. Plain Java on every host backend; rows split over the pool.
+ * epilogue in the int8 GEMM's float operations. A GEMM per channel would be r*s long; this reads each input
+ * once per tap instead. Packing, checks and the split of output rows over the pool; the rows run on an
+ * {@link Int8DepthwiseConv2d}.
  */
 final class QuantizedDepthwiseConv2d {
-    static final String KERNEL_ID = "i8_dwconv2d__java";
-
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final ThreadLocal<int[][]> ACC = ThreadLocal.withInitial(() -> new int[1][0]);
 
     private QuantizedDepthwiseConv2d() {}
 
@@ -54,7 +52,7 @@ final class QuantizedDepthwiseConv2d {
     }
 
     /** On checked operands: output rows (n, oh) split over the pool. */
-    static void forward(Conv2dShape s, Int8Input xq, Storage x, long xOff, PackedInt8Filters f, Int8Output out, Storage bias, long biasOff,
+    static void forward(Int8DepthwiseConv2d kernel, Conv2dShape s, Int8Input xq, Storage x, long xOff, PackedInt8Filters f, Int8Output out, Storage bias, long biasOff,
                         Storage y, long yOff) {
         Storage.acquireAll(x, f.taps(), f.scales(), bias, y);
         try {
@@ -64,45 +62,10 @@ final class QuantizedDepthwiseConv2d {
             int rows = s.n() * s.outH();
             WorkerPool pool = WorkerPool.shared();
             int parts = pool.chunks((long) rows * s.outW() * s.c() * s.r() * s.s(), 1 << 15);
-            pool.parallelFor(parts, t -> rows(s, xq, xs, xOff, wt, sc, out, bs, biasOff, ys, yOff,
+            pool.parallelFor(parts, t -> kernel.rows(s, xq, xs, xOff, wt, sc, out, bs, biasOff, ys, yOff,
                     (int) ((long) rows * t / parts), (int) ((long) rows * (t + 1) / parts)));
         } finally {
             Storage.releaseAll(x, f.taps(), f.scales(), bias, y);
-        }
-    }
-
-    private static void rows(Conv2dShape s, Int8Input xq, MemorySegment x, long xOff, MemorySegment wt, MemorySegment scales, Int8Output out,
-                             MemorySegment bias, long biasOff, MemorySegment y, long yOff, int row0, int row1) {
-        int c = s.c(), outH = s.outH(), outW = s.outW(), za = xq.zeroPoint();
-        boolean signed = xq.type() == DType.S8;
-        int[] acc = accumulators(c);
-        for (int row = row0; row < row1; row++) {
-            int n = row / outH, oh = row % outH;
-            int hBase = oh * s.strideH() - s.padTop();
-            int r0 = Taps.first(hBase, s.dilationH()), r1 = Taps.end(hBase, s.dilationH(), s.h(), s.r());
-            for (int ow = 0; ow < outW; ow++) {
-                int wBase = ow * s.strideW() - s.padLeft();
-                int t0 = Taps.first(wBase, s.dilationW()), t1 = Taps.end(wBase, s.dilationW(), s.w(), s.s());
-                Arrays.fill(acc, 0, c, 0);
-                for (int r = r0; r < r1; r++) {
-                    long xRow = xOff + (((long) n * s.h() + hBase + r * s.dilationH()) * s.w() + wBase) * c;
-                    for (int t = t0; t < t1; t++) {
-                        long xi = xRow + (long) t * s.dilationW() * c, wi = (long) (r * s.s() + t) * c;
-                        if (signed) {
-                            for (int ch = 0; ch < c; ch++) acc[ch] += (x.get(ValueLayout.JAVA_BYTE, xi + ch) - za) * wt.get(ValueLayout.JAVA_BYTE, wi + ch);
-                        } else {
-                            for (int ch = 0; ch < c; ch++) {
-                                acc[ch] += ((x.get(ValueLayout.JAVA_BYTE, xi + ch) & 0xFF) - za) * wt.get(ValueLayout.JAVA_BYTE, wi + ch);
-                            }
-                        }
-                    }
-                }
-                long o = yOff + ((long) row * outW + ow) * c;
-                for (int ch = 0; ch < c; ch++) {
-                    float b = bias == null ? 0f : bias.getAtIndex(F32, biasOff + ch);
-                    Int8Epilogue.store(out, y, o + ch, acc[ch], xq.scale(), scales.getAtIndex(ValueLayout.JAVA_FLOAT, ch), b);
-                }
-            }
         }
     }
 
@@ -114,9 +77,4 @@ final class QuantizedDepthwiseConv2d {
         }
     }
 
-    private static int[] accumulators(int c) {
-        int[][] held = ACC.get();
-        if (held[0].length < c) held[0] = new int[c];
-        return held[0];
-    }
 }

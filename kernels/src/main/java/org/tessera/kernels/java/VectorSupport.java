@@ -2,7 +2,9 @@ package org.tessera.kernels.java;
 
 import org.tessera.kernels.conv.DepthwiseConv2d;
 import org.tessera.kernels.conv.GemmConv2d;
+import org.tessera.kernels.conv.Int8DepthwiseConv2d;
 import org.tessera.kernels.conv.ScalarDepthwiseConv2d;
+import org.tessera.kernels.conv.ScalarInt8DepthwiseConv2d;
 import org.tessera.kernels.spi.ConvKernels;
 import org.tessera.kernels.spi.ElementwiseKernels;
 import org.tessera.kernels.spi.F32GemmKernels;
@@ -17,11 +19,12 @@ import org.tessera.kernels.spi.Int8GemmKernels;
  * @param gemm        the f32 GEMM to use
  * @param int8Gemm    the int8 GEMM to use
  * @param conv        the convolutions to use (the GEMM above, plus a depthwise kernel)
+ * @param int8Depthwise the int8 depthwise kernel, which the native backend shares
  * @param description what was chosen and why, for the info report
  * @param vectorized  whether the Panama kernels were chosen
  */
-record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8GemmKernels int8Gemm, ConvKernels conv, String description,
-                     boolean vectorized) {
+record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8GemmKernels int8Gemm, ConvKernels conv,
+                     Int8DepthwiseConv2d int8Depthwise, String description, boolean vectorized) {
     static VectorSupport detect() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             return scalar("Vector API module absent: start the JVM with --add-modules jdk.incubator.vector");
@@ -32,8 +35,10 @@ record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8Ge
             if (bits < 128) return scalar("preferred vector species is only " + bits + " bits");
             F32GemmKernels gemm = (F32GemmKernels) construct(Class.forName("org.tessera.kernels.java.PanamaF32Gemm"));
             Int8GemmKernels int8Gemm = (Int8GemmKernels) construct(Class.forName("org.tessera.kernels.java.PanamaInt8Gemm"));
+            Int8DepthwiseConv2d int8Depthwise = (Int8DepthwiseConv2d) construct(Class.forName("org.tessera.kernels.java.PanamaInt8DepthwiseConv2d"));
             return new VectorSupport((ElementwiseKernels) construct(elementwise), gemm, int8Gemm,
-                    new GemmConv2d(gemm, (DepthwiseConv2d) construct(Class.forName("org.tessera.kernels.java.PanamaDepthwiseConv2d")), int8Gemm),
+                    new GemmConv2d(gemm, (DepthwiseConv2d) construct(Class.forName("org.tessera.kernels.java.PanamaDepthwiseConv2d")), int8Gemm,
+                            int8Depthwise), int8Depthwise,
                     "Vector API, " + bits + "-bit preferred species", true);
         } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
             return scalar("Vector API unusable (" + e + ")");
@@ -46,12 +51,13 @@ record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8Ge
     }
 
     private static VectorSupport scalar(String why) {
-        return new VectorSupport(new ScalarElementwise(), new ScalarF32Gemm(), new ScalarInt8Gemm(), scalarConv(), "scalar kernels: " + why,
+        return new VectorSupport(new ScalarElementwise(), new ScalarF32Gemm(), new ScalarInt8Gemm(), scalarConv(), new ScalarInt8DepthwiseConv2d(),
+                "scalar kernels: " + why,
                 false);
     }
 
     /** Convolution on the scalar GEMM and depthwise kernels. */
     static ConvKernels scalarConv() {
-        return new GemmConv2d(new ScalarF32Gemm(), new ScalarDepthwiseConv2d(), new ScalarInt8Gemm());
+        return new GemmConv2d(new ScalarF32Gemm(), new ScalarDepthwiseConv2d(), new ScalarInt8Gemm(), new ScalarInt8DepthwiseConv2d());
     }
 }
