@@ -37,29 +37,33 @@ final class PanamaDepthwiseConv2d implements DepthwiseConv2d {
                 int wBase = ow * s.strideW() - s.padLeft();
                 int t0 = Taps.first(wBase, s.dilationW()), t1 = Taps.end(wBase, s.dilationW(), s.w(), s.s());
                 long out = 4 * (yOff + ((long) row * outW + ow) * c);
-                for (int ch = 0; ch < c; ch += L) {
-                    boolean whole = ch < vc;
+                for (int ch = 0; ch < vc; ch += L) { // whole vectors: no masks in the hot loop
                     FloatVector acc = FloatVector.zero(S);
                     for (int r = r0; r < r1; r++) {
                         long xRow = xOff + (((long) n * s.h() + hBase + r * s.dilationH()) * s.w() + wBase) * c + ch;
                         long wRow = (long) r * s.s() * c + ch;
                         for (int t = t0; t < t1; t++) {
                             long xi = 4 * (xRow + (long) t * s.dilationW() * c), wi = 4 * (wRow + (long) t * c);
-                            FloatVector xv = whole ? FloatVector.fromMemorySegment(S, x, xi, ORDER)
-                                    : FloatVector.fromMemorySegment(S, x, xi, ORDER, tail);
-                            FloatVector wv = whole ? FloatVector.fromMemorySegment(S, wt, wi, ORDER)
-                                    : FloatVector.fromMemorySegment(S, wt, wi, ORDER, tail);
-                            acc = xv.fma(wv, acc);
+                            acc = FloatVector.fromMemorySegment(S, x, xi, ORDER).fma(FloatVector.fromMemorySegment(S, wt, wi, ORDER), acc);
                         }
                     }
-                    if (bias != null) {
-                        long bi = 4 * (biasOff + ch);
-                        acc = acc.add(whole ? FloatVector.fromMemorySegment(S, bias, bi, ORDER)
-                                : FloatVector.fromMemorySegment(S, bias, bi, ORDER, tail));
-                    }
+                    if (bias != null) acc = acc.add(FloatVector.fromMemorySegment(S, bias, 4 * (biasOff + ch), ORDER));
                     if (relu) acc = acc.max(0f); // lanewise Math.max: NaN stays NaN
-                    if (whole) acc.intoMemorySegment(y, out + 4L * ch, ORDER);
-                    else acc.intoMemorySegment(y, out + 4L * ch, ORDER, tail);
+                    acc.intoMemorySegment(y, out + 4L * ch, ORDER);
+                }
+                if (vc < c) { // the channel tail, masked
+                    FloatVector acc = FloatVector.zero(S);
+                    for (int r = r0; r < r1; r++) {
+                        long xRow = xOff + (((long) n * s.h() + hBase + r * s.dilationH()) * s.w() + wBase) * c + vc;
+                        long wRow = (long) r * s.s() * c + vc;
+                        for (int t = t0; t < t1; t++) {
+                            long xi = 4 * (xRow + (long) t * s.dilationW() * c), wi = 4 * (wRow + (long) t * c);
+                            acc = FloatVector.fromMemorySegment(S, x, xi, ORDER, tail).fma(FloatVector.fromMemorySegment(S, wt, wi, ORDER, tail), acc);
+                        }
+                    }
+                    if (bias != null) acc = acc.add(FloatVector.fromMemorySegment(S, bias, 4 * (biasOff + vc), ORDER, tail));
+                    if (relu) acc = acc.max(0f);
+                    acc.intoMemorySegment(y, out + 4L * vc, ORDER, tail);
                 }
             }
         }
