@@ -43,8 +43,11 @@ import org.tessera.kernels.spi.PackedInt8Filters;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {JvmFlags.VECTOR, JvmFlags.NATIVE})
 public class ConvBench {
-    /** {@code -i8}: the int8 convolution (u8 activations, 7-bit s8 filters, requantized u8 output) on that backend. */
-    @Param({"native", "java", "onednn", "native-i8", "java-i8"})
+    /**
+     * {@code -i8}: the int8 convolution (u8 activations, 7-bit s8 filters, requantized u8 output) on that backend;
+     * {@code onednn-i8}: oneDNN's u8 x s8 convolution to raw s32.
+     */
+    @Param({"native", "java", "onednn", "native-i8", "java-i8", "onednn-i8"})
     public String backend;
 
     @Param({"1", "2"})
@@ -107,11 +110,18 @@ public class ConvBench {
 
     /** int8 through the kernel SPI, filters packed once in setup as an inference server would. */
     private void setUpInt8(Conv2dShape s, SplittableRandom rnd) {
-        int8 = Tessera.backend(backend.substring(0, backend.indexOf('-'))).kernels(OpFamily.CONV).kernels();
-        int8Shape = s;
         byte[] xb = new byte[s.n() * s.h() * s.w() * s.c()], wb = new byte[s.k() * s.r() * s.s() * (s.c() / s.groups())];
         for (int i = 0; i < xb.length; i++) xb[i] = (byte) rnd.nextInt(256);
         for (int i = 0; i < wb.length; i++) wb[i] = (byte) (rnd.nextInt(128) - 64); // 7-bit: the vpmaddubsw kernel on AVX2
+        if (backend.startsWith("onednn")) {
+            onednn = OneDnnConv.int8(s, xb, wb, new float[s.k()], threads); // zero bias: its s32 must equal our exact sums
+            onednn.run();
+            System.out.println("onednn-i8 implementation: " + onednn.implementation());
+            checkOneDnnInt8(s, xb, wb);
+            return;
+        }
+        int8 = Tessera.backend(backend.substring(0, backend.indexOf('-'))).kernels(OpFamily.CONV).kernels();
+        int8Shape = s;
         xq = HostStorage.allocate(xb.length);
         MemorySegment.copy(xb, 0, xq.segment(), ValueLayout.JAVA_BYTE, 0, xb.length);
         try (HostStorage ws = HostStorage.allocate(wb.length)) {
@@ -123,6 +133,25 @@ public class ConvBench {
         int8.conv2dInt8(s, xIn, xq, 0, filters, yOut, bq, 0, yq, 0);
         String packing = filters.depthwise() ? "" : " (" + filters.perGroup().get(0).owner().kernelId(filters.perGroup().get(0)) + ")";
         System.out.println(backend + " kernel: " + int8.int8KernelId(s) + packing);
+    }
+
+    /** The int8 peer must compute the same exact sums as our int8 conv (java backend, raw s32). */
+    private void checkOneDnnInt8(Conv2dShape s, byte[] xb, byte[] wb) {
+        ConvKernels ours = Tessera.backend("java").kernels(OpFamily.CONV).kernels();
+        int len = s.n() * s.outH() * s.outW() * s.k();
+        try (HostStorage xs = HostStorage.allocate(xb.length); HostStorage ws = HostStorage.allocate(wb.length);
+             HostStorage ys = HostStorage.allocate(4L * len)) {
+            MemorySegment.copy(xb, 0, xs.segment(), ValueLayout.JAVA_BYTE, 0, xb.length);
+            MemorySegment.copy(wb, 0, ws.segment(), ValueLayout.JAVA_BYTE, 0, wb.length);
+            try (var packed = ours.packInt8Filters(s, ws, 0, new float[] {1f})) {
+                ours.conv2dInt8(s, Int8Input.u8(1f, 0), xs, 0, packed, Int8Output.s32(), null, 0, ys, 0);
+            }
+            int[] theirs = onednn.resultInts(len);
+            for (int i = 0; i < len; i++) {
+                int mine = ys.segment().getAtIndex(ValueLayout.JAVA_INT, i);
+                if (mine != theirs[i]) throw new IllegalStateException("oneDNN int8 conv differs from ours at " + i + ": " + theirs[i] + " vs " + mine);
+            }
+        }
     }
 
     /** The peer must compute the same thing: its output against ours (java backend), relative error. */

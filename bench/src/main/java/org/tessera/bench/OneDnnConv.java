@@ -1,5 +1,6 @@
 package org.tessera.bench;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.convolution_forward;
@@ -11,7 +12,7 @@ import org.bytedeco.dnnl.global.dnnl;
 import org.tessera.kernels.spi.Conv2dShape;
 
 /**
- * The f32 convolution peer: oneDNN's forward-inference convolution on NHWC activations (our layout, so both
+ * The convolution peer (f32, or u8 x s8 -> s32): oneDNN's forward-inference convolution on NHWC activations (our layout, so both
  * sides do the same work on the same data), weights and bias reordered once into the layout oneDNN picks
  * ({@code format_tag.any}), as a framework does for inference. Threads: oneDNN's OpenMP (see
  * {@link OneDnnInt8Matmul#setThreads}). Every native object is held in a field so the GC cannot free it.
@@ -26,13 +27,26 @@ final class OneDnnConv implements AutoCloseable {
 
     /** x: NHWC, w: (k, r, s, c / groups) as in our kernels, bias: (k). Dilation and groups as in the shape. */
     OneDnnConv(Conv2dShape s, float[] x, float[] w, float[] b, int threads) {
+        this(s, x, w, b, threads, false);
+    }
+
+    /**
+     * The u8 x s8 peer: x NHWC u8 bytes, w (k, r, s, c / groups) s8 bytes, f32 bias, raw s32 output (no scales,
+     * no zero points: less epilogue work than our requantized u8 output, so the comparison does not favour us).
+     */
+    static OneDnnConv int8(Conv2dShape s, byte[] x, byte[] w, float[] b, int threads) {
+        return new OneDnnConv(s, x, w, b, threads, true);
+    }
+
+    private OneDnnConv(Conv2dShape s, Object x, Object w, float[] b, int threads, boolean int8) {
         OneDnnInt8Matmul.setThreads(threads);
         int g = s.groups();
         long[] srcDims = {s.n(), s.c(), s.h(), s.w()}, dstDims = {s.n(), s.k(), s.outH(), s.outW()};
         long[] wDims = g == 1 ? new long[] {s.k(), s.c(), s.r(), s.s()} : new long[] {g, s.k() / g, s.c() / g, s.r(), s.s()};
-        memory.desc srcDesc = new memory.desc(srcDims, memory.data_type.f32, memory.format_tag.nhwc);
-        memory.desc dstDesc = new memory.desc(dstDims, memory.data_type.f32, memory.format_tag.nhwc);
-        memory.desc anyWeights = new memory.desc(wDims, memory.data_type.f32, memory.format_tag.any);
+        memory.data_type srcType = int8 ? memory.data_type.u8 : memory.data_type.f32, weiType = int8 ? memory.data_type.s8 : memory.data_type.f32;
+        memory.desc srcDesc = new memory.desc(srcDims, srcType, memory.format_tag.nhwc);
+        memory.desc dstDesc = new memory.desc(dstDims, int8 ? memory.data_type.s32 : memory.data_type.f32, memory.format_tag.nhwc);
+        memory.desc anyWeights = new memory.desc(wDims, weiType, memory.format_tag.any);
         memory.desc biasDesc = new memory.desc(new long[] {s.k()}, memory.data_type.f32, memory.format_tag.a);
         // oneDNN counts dilation from 0 (no gaps), we from 1.
         convolution_forward.primitive_desc pd = new convolution_forward.primitive_desc(eng, dnnl.prop_kind.forward_inference,
@@ -44,11 +58,16 @@ final class OneDnnConv implements AutoCloseable {
         dst = new memory(dstDesc, eng);
         bias = new memory(biasDesc, eng);
         // ours is (k, r, s, c/g) = oneDNN's ohwi (gohwi grouped)
-        userWeights = new memory(new memory.desc(wDims, memory.data_type.f32, g == 1 ? memory.format_tag.ohwi : memory.format_tag.gohwi), eng);
+        userWeights = new memory(new memory.desc(wDims, weiType, g == 1 ? memory.format_tag.ohwi : memory.format_tag.gohwi), eng);
         weights = new memory(pd.weights_desc(), eng);
-        new FloatPointer(src.get_data_handle()).capacity(x.length).put(x);
+        if (int8) {
+            new BytePointer(src.get_data_handle()).capacity(((byte[]) x).length).put((byte[]) x);
+            new BytePointer(userWeights.get_data_handle()).capacity(((byte[]) w).length).put((byte[]) w);
+        } else {
+            new FloatPointer(src.get_data_handle()).capacity(((float[]) x).length).put((float[]) x);
+            new FloatPointer(userWeights.get_data_handle()).capacity(((float[]) w).length).put((float[]) w);
+        }
         new FloatPointer(bias.get_data_handle()).capacity(b.length).put(b);
-        new FloatPointer(userWeights.get_data_handle()).capacity(w.length).put(w);
         new reorder(userWeights, weights).execute(strm, userWeights, weights);
         strm._wait();
         prim = new convolution_forward(pd);
@@ -72,6 +91,13 @@ final class OneDnnConv implements AutoCloseable {
     float[] result(int length) {
         float[] out = new float[length];
         new FloatPointer(dst.get_data_handle()).capacity(length).get(out);
+        return out;
+    }
+
+    /** The NHWC s32 output of the int8 form. */
+    int[] resultInts(int length) {
+        int[] out = new int[length];
+        new org.bytedeco.javacpp.IntPointer(dst.get_data_handle()).capacity(length).get(out);
         return out;
     }
 
