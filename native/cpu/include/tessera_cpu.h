@@ -149,6 +149,16 @@ void tsr_i8_gemm_packed_6x16__avx2(int reduced_range, size_t m, size_t k, size_t
 /* The fp32 FMA ceiling: iterations x 12 x 16 flops, no memory traffic. Returns a value to keep it alive. */
 float tsr_f32_fmapeak__avx2(size_t iterations);
 
+/*
+ * Sparse x dense: Y (n, m) = act(W . X + bias) for block rows [block_row0, block_row1) of W (n, k), packed as
+ * block rows of (br, bc) blocks: row_ptr (block rows + 1) offsets, col (blocks) each block's first column,
+ * values (blocks * br * bc) column-major within a block. CSR is br = bc = 1. X (k, m), Y (n, m) row-major;
+ * bias (n) or NULL; relu != 0 clamps at 0 (NaN stays NaN). m >= 1. Callers split block rows across threads.
+ */
+void tsr_f32_spmm_bsr__avx2(size_t n, size_t k, size_t br, size_t bc, size_t block_row0, size_t block_row1, size_t m,
+                            const int32_t *row_ptr, const int32_t *col, const float *values, const float *x, size_t ldx,
+                            const float *bias, int relu, float *y, size_t ldy);
+
 #ifdef __cplusplus
 }
 #endif

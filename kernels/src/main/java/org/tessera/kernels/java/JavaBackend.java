@@ -6,6 +6,9 @@ import org.tessera.kernels.conv.Int8DepthwiseConv2d;
 import org.tessera.kernels.pool.HostPool2d;
 import org.tessera.kernels.spi.Availability;
 import org.tessera.kernels.spi.Backend;
+import org.tessera.kernels.sparse.ScalarSpmmRows;
+import org.tessera.kernels.sparse.SparseSpmm;
+import org.tessera.kernels.sparse.SpmmRows;
 import org.tessera.kernels.spi.ConvKernels;
 import org.tessera.kernels.spi.OpFamily;
 import org.tessera.kernels.spi.Support;
@@ -21,6 +24,8 @@ public final class JavaBackend implements Backend {
     private final ScalarInt8Gemm scalarInt8Gemm = new ScalarInt8Gemm();
     private final ScalarElementwise scalarElementwise = new ScalarElementwise();
     private final ConvKernels scalarConv = VectorSupport.scalarConv();
+    private final SparseSpmm scalarSparse = new SparseSpmm(new ScalarSpmmRows(), new ScalarSpmmRows());
+    private volatile SparseSpmm sparse;
     /** Pooling is memory-bound: one Java implementation serves every host backend. */
     public static final HostPool2d POOL = new HostPool2d();
 
@@ -50,6 +55,11 @@ public final class JavaBackend implements Backend {
         return MemoryKind.HOST;
     }
 
+    /** The sparse product bodies (Vector API, or scalar without it); the native backend runs their int8 part. */
+    public static SpmmRows spmmRows() {
+        return Vectors.SUPPORT.spmm();
+    }
+
     /**
      * The int8 depthwise convolution kernel (Vector API, or scalar without it): no native one exists, so the
      * native backend runs this one too.
@@ -70,6 +80,11 @@ public final class JavaBackend implements Backend {
         if (family == OpFamily.INT8_GEMM) return Support.of(family.kernelType().cast(Vectors.SUPPORT.int8Gemm()));
         if (family == OpFamily.CONV) return Support.of(family.kernelType().cast(Vectors.SUPPORT.conv()));
         if (family == OpFamily.POOL) return Support.of(family.kernelType().cast(POOL));
+        if (family == OpFamily.SPARSE) {
+            SparseSpmm s = sparse;
+            if (s == null) sparse = s = new SparseSpmm(Vectors.SUPPORT.spmm(), Vectors.SUPPORT.spmm());
+            return Support.of(family.kernelType().cast(s));
+        }
         return Support.refused("no java " + family + " kernels yet");
     }
 
@@ -86,6 +101,9 @@ public final class JavaBackend implements Backend {
         }
         if (family == OpFamily.CONV && Vectors.SUPPORT.vectorized()) {
             return List.of(family.kernelType().cast(Vectors.SUPPORT.conv()), family.kernelType().cast(scalarConv));
+        }
+        if (family == OpFamily.SPARSE && Vectors.SUPPORT.vectorized()) {
+            return List.of(family.kernelType().cast(kernels(family).kernels()), family.kernelType().cast(scalarSparse));
         }
         return Backend.super.variants(family);
     }

@@ -5,6 +5,8 @@ import org.tessera.kernels.conv.GemmConv2d;
 import org.tessera.kernels.conv.Int8DepthwiseConv2d;
 import org.tessera.kernels.conv.ScalarDepthwiseConv2d;
 import org.tessera.kernels.conv.ScalarInt8DepthwiseConv2d;
+import org.tessera.kernels.sparse.ScalarSpmmRows;
+import org.tessera.kernels.sparse.SpmmRows;
 import org.tessera.kernels.spi.ConvKernels;
 import org.tessera.kernels.spi.ElementwiseKernels;
 import org.tessera.kernels.spi.F32GemmKernels;
@@ -20,11 +22,12 @@ import org.tessera.kernels.spi.Int8GemmKernels;
  * @param int8Gemm    the int8 GEMM to use
  * @param conv        the convolutions to use (the GEMM above, plus a depthwise kernel)
  * @param int8Depthwise the int8 depthwise kernel, which the native backend shares
+ * @param spmm        the sparse product bodies (f32 and int8), the int8 one shared with the native backend
  * @param description what was chosen and why, for the info report
  * @param vectorized  whether the Panama kernels were chosen
  */
 record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8GemmKernels int8Gemm, ConvKernels conv,
-                     Int8DepthwiseConv2d int8Depthwise, String description, boolean vectorized) {
+                     Int8DepthwiseConv2d int8Depthwise, SpmmRows spmm, String description, boolean vectorized) {
     static VectorSupport detect() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             return scalar("Vector API module absent: start the JVM with --add-modules jdk.incubator.vector");
@@ -38,7 +41,7 @@ record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8Ge
             Int8DepthwiseConv2d int8Depthwise = (Int8DepthwiseConv2d) construct(Class.forName("org.tessera.kernels.java.PanamaInt8DepthwiseConv2d"));
             return new VectorSupport((ElementwiseKernels) construct(elementwise), gemm, int8Gemm,
                     new GemmConv2d(gemm, (DepthwiseConv2d) construct(Class.forName("org.tessera.kernels.java.PanamaDepthwiseConv2d")), int8Gemm,
-                            int8Depthwise), int8Depthwise,
+                            int8Depthwise), int8Depthwise, (SpmmRows) construct(Class.forName("org.tessera.kernels.java.PanamaSpmmRows")),
                     "Vector API, " + bits + "-bit preferred species", true);
         } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
             return scalar("Vector API unusable (" + e + ")");
@@ -52,6 +55,7 @@ record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8Ge
 
     private static VectorSupport scalar(String why) {
         return new VectorSupport(new ScalarElementwise(), new ScalarF32Gemm(), new ScalarInt8Gemm(), scalarConv(), new ScalarInt8DepthwiseConv2d(),
+                new ScalarSpmmRows(),
                 "scalar kernels: " + why,
                 false);
     }

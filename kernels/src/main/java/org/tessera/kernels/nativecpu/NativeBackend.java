@@ -4,6 +4,7 @@ import org.tessera.kernels.MemoryKind;
 import org.tessera.kernels.conv.GemmConv2d;
 import org.tessera.kernels.java.JavaBackend;
 import org.tessera.kernels.cpu.CpuInfo;
+import org.tessera.kernels.sparse.SparseSpmm;
 import org.tessera.kernels.cpu.Isa;
 import org.tessera.kernels.spi.Availability;
 import org.tessera.kernels.spi.Backend;
@@ -24,6 +25,7 @@ public final class NativeBackend implements Backend {
     private volatile NativeF32Gemm gemm;
     private volatile NativeInt8Gemm int8Gemm;
     private volatile GemmConv2d conv;
+    private volatile SparseSpmm sparse;
 
     /** @param maxIsa the highest ISA level kernels may use ({@code tessera.maxIsa}) */
     public NativeBackend(Isa maxIsa) {
@@ -114,6 +116,11 @@ public final class NativeBackend implements Backend {
             return Support.of(family.kernelType().cast(c));
         }
         if (family == OpFamily.POOL) return Support.of(family.kernelType().cast(JavaBackend.POOL));
+        if (family == OpFamily.SPARSE) {
+            SparseSpmm s = sparse;
+            if (s == null) sparse = s = new SparseSpmm(new NativeSpmmRows(JavaBackend.spmmRows()), JavaBackend.spmmRows());
+            return Support.of(family.kernelType().cast(s));
+        }
         return Support.refused("no native " + family + " kernels yet");
     }
 

@@ -122,4 +122,12 @@ final class NativeCpu {
                                                      @Cast("void*") long workspace);
 
     static native float tsr_f32_fmapeak__avx2(@Cast("size_t") long iterations);
+
+    static native void tsr_f32_spmm_bsr__avx2(@Cast("size_t") long n, @Cast("size_t") long k, @Cast("size_t") long br,
+                                              @Cast("size_t") long bc, @Cast("size_t") long blockRow0,
+                                              @Cast("size_t") long blockRow1, @Cast("size_t") long m,
+                                              @Cast("const int32_t*") long rowPtr, @Cast("const int32_t*") long col,
+                                              @Cast("const float*") long values, @Cast("const float*") long x,
+                                              @Cast("size_t") long ldx, @Cast("const float*") long bias, int relu,
+                                              @Cast("float*") long y, @Cast("size_t") long ldy);
 }
