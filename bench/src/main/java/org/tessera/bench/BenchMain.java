@@ -53,7 +53,8 @@ public final class BenchMain {
     private record Row(String benchmark, String backend, String otherParams, double best, double mean, String unit) {
         boolean isPeer() {
             // Int8GemmBench compares with our own f32 GEMM (the reference), the others with the peers
-            return backend.equals("openblas") || backend.equals("onednn") || backend.equals("native-f32");
+            // SparseBench compares each format with our dense GEMM
+            return backend.equals("openblas") || backend.equals("onednn") || backend.equals("native-f32") || backend.equals("native-dense");
         }
 
         static Row of(RunResult r) {
@@ -69,6 +70,7 @@ public final class BenchMain {
             }
             double meanTime = r.getPrimaryResult().getScore();
             String unit = name.startsWith("GemmBench") || name.startsWith("ConvBench") ? "GFLOP/s"
+                    : name.startsWith("SparseBench") ? "eff. GFLOP/s"
                     : name.startsWith("Int8GemmBench") ? "GOP/s" : "GB/s";
             return new Row(name, p.getParam("backend"), others.toString(), work / (bestTime * secondsPerUnit) / 1e9,
                     work / (meanTime * secondsPerUnit) / 1e9, unit);
@@ -81,6 +83,7 @@ public final class BenchMain {
                 return 2.0 * Double.parseDouble(s[0]) * Double.parseDouble(s[1]) * Double.parseDouble(s[2]);
             }
             if (name.startsWith("ConvBench")) return ConvBench.shape(p.getParam("layer")).flops();
+            if (name.startsWith("SparseBench")) return SparseBench.flops(p.getParam("shape"), Integer.parseInt(p.getParam("m")));
             double n = Double.parseDouble(p.getParam("n"));
             return (p.getParam("op").equals("relu") ? 8 : 12) * n; // f32: read x (+ y), write out
         }
