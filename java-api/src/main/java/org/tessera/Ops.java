@@ -515,6 +515,59 @@ public final class Ops {
 
     // ---- selection and checks ---------------------------------------------------------------------
 
+    // ---- sparse (pruned weights) ----------------------------------------------------------------------
+
+    /**
+     * Packs pruned f32 weights W (n, k) in any {@link org.tessera.kernels.sparse.SparseMatrix} format for
+     * {@link #spmm}. Whether products run on the sparse kernels or the dense GEMM is decided here, once, by
+     * {@link SparseCrossover} for the batch width {@code expectedM} they will mostly see, so a layer never gets
+     * slower by being pruned.
+     */
+    public SparseWeights packSparse(org.tessera.kernels.sparse.SparseMatrix w, int expectedM) {
+        return SparseMatmul.pack(select(OpFamily.SPARSE, MemoryKind.HOST), w, expectedM);
+    }
+
+    /**
+     * Packs pruned and quantized weights (values s8 integers, see {@code SparseMatrix.mapValues}) with their
+     * scales (one per row, or one) for the int8 {@link #spmm}: pruning and quantization compose.
+     */
+    public SparseWeights packSparseInt8(org.tessera.kernels.sparse.SparseMatrix w, float... scales) {
+        return SparseMatmul.packInt8(select(OpFamily.SPARSE, MemoryKind.HOST), w, scales);
+    }
+
+    /**
+     * y (n, m) = act(W (n, k) . x (k, m) + bias (n)): the sparse dense layer in channel-major layout (m: batch or
+     * pixels; also the sparse 1x1 convolution of a (C, H*W) image). bias may be null. Returns a new tensor.
+     */
+    public Tensor spmm(SparseWeights w, Tensor x, Tensor bias, Activation act) {
+        Tensor y = x.allocateSibling(DType.F32, w.rows(), x.dim(1));
+        try {
+            return spmm(w, x, bias, act, y);
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /** The f32 sparse product into y (n, m). Returns y. */
+    public Tensor spmm(SparseWeights w, Tensor x, Tensor bias, Activation act, Tensor y) {
+        return SparseMatmul.f32(select(OpFamily.SPARSE, MemoryKind.HOST), select(OpFamily.F32_GEMM, MemoryKind.HOST), w, x, bias, act, y);
+    }
+
+    /**
+     * int8 sparse product: x (k, m) U8/S8 quantized as xq, s8 weights from {@link #packSparseInt8}, the epilogue
+     * {@code out} as for the int8 matmul (per-row weight scales and bias). Returns a new (n, m) tensor of out's type.
+     */
+    public Tensor spmm(SparseWeights w, Tensor x, Int8Input xq, Int8Output out, Tensor bias) {
+        Tensor y = x.allocateSibling(out.type(), w.rows(), x.dim(1));
+        try {
+            return SparseMatmul.int8(select(OpFamily.SPARSE, MemoryKind.HOST), w, x, xq, out, bias, y);
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+    }
+
     private <T> Selection<T> select(OpFamily<T> family, MemoryKind memory) {
         Backends registry = Backends.get();
         return backend == null ? registry.select(family, memory) : registry.selectOn(family, backend);
