@@ -159,6 +159,18 @@ void tsr_f32_spmm_bsr__avx2(size_t n, size_t k, size_t br, size_t bc, size_t blo
                             const int32_t *row_ptr, const int32_t *col, const float *values, const float *x, size_t ldx,
                             const float *bias, int relu, float *y, size_t ldy);
 
+
+/*
+ * int8 sparse x dense: Y (n, m) = epilogue(W . (X - a_zero)) for block rows [block_row0, block_row1), W s8 packed
+ * as for tsr_f32_spmm_bsr__avx2, rowsums (n) each row's weight sum, w_scales (n) per-row scales; X (k, m) u8
+ * (or s8 when a_signed) row-major; Y of out_kind (TSR_I8_OUT_*) with the int8 GEMM's epilogue taken per row
+ * (w_scales[i], bias[i]). Exact in s32 for k <= 65793. ldx, ldy in elements.
+ */
+void tsr_i8_spmm_bsr__avx2(size_t n, size_t k, size_t br, size_t bc, size_t block_row0, size_t block_row1, size_t m,
+                           const int32_t *row_ptr, const int32_t *col, const int8_t *values, const int32_t *rowsums,
+                           const float *w_scales, int a_signed, const uint8_t *x, size_t ldx, int a_zero, float a_scale,
+                           const float *bias, int out_kind, float out_scale, int out_zero, int relu, void *y, size_t ldy);
+
 #ifdef __cplusplus
 }
 #endif

@@ -55,11 +55,6 @@ public final class JavaBackend implements Backend {
         return MemoryKind.HOST;
     }
 
-    /** The sparse product bodies (Vector API, or scalar without it); the native backend runs their int8 part. */
-    public static SpmmRows spmmRows() {
-        return Vectors.SUPPORT.spmm();
-    }
-
     /**
      * The int8 depthwise convolution kernel (Vector API, or scalar without it): no native one exists, so the
      * native backend runs this one too.

@@ -22,7 +22,7 @@ import org.tessera.kernels.spi.Int8GemmKernels;
  * @param int8Gemm    the int8 GEMM to use
  * @param conv        the convolutions to use (the GEMM above, plus a depthwise kernel)
  * @param int8Depthwise the int8 depthwise kernel, which the native backend shares
- * @param spmm        the sparse product bodies (f32 and int8), the int8 one shared with the native backend
+ * @param spmm        the sparse product bodies (f32 and int8)
  * @param description what was chosen and why, for the info report
  * @param vectorized  whether the Panama kernels were chosen
  */

@@ -118,7 +118,7 @@ public final class NativeBackend implements Backend {
         if (family == OpFamily.POOL) return Support.of(family.kernelType().cast(JavaBackend.POOL));
         if (family == OpFamily.SPARSE) {
             SparseSpmm s = sparse;
-            if (s == null) sparse = s = new SparseSpmm(new NativeSpmmRows(JavaBackend.spmmRows()), JavaBackend.spmmRows());
+            if (s == null) sparse = s = new SparseSpmm(new NativeSpmmRows(), new NativeSpmmRows());
             return Support.of(family.kernelType().cast(s));
         }
         return Support.refused("no native " + family + " kernels yet");

@@ -130,4 +130,14 @@ final class NativeCpu {
                                               @Cast("const float*") long values, @Cast("const float*") long x,
                                               @Cast("size_t") long ldx, @Cast("const float*") long bias, int relu,
                                               @Cast("float*") long y, @Cast("size_t") long ldy);
+
+    static native void tsr_i8_spmm_bsr__avx2(@Cast("size_t") long n, @Cast("size_t") long k, @Cast("size_t") long br,
+                                             @Cast("size_t") long bc, @Cast("size_t") long blockRow0,
+                                             @Cast("size_t") long blockRow1, @Cast("size_t") long m,
+                                             @Cast("const int32_t*") long rowPtr, @Cast("const int32_t*") long col,
+                                             @Cast("const int8_t*") long values, @Cast("const int32_t*") long rowsums,
+                                             @Cast("const float*") long wScales, int aSigned, @Cast("const uint8_t*") long x,
+                                             @Cast("size_t") long ldx, int aZero, float aScale, @Cast("const float*") long bias,
+                                             int outKind, float outScale, int outZero, int relu, @Cast("void*") long y,
+                                             @Cast("size_t") long ldy);
 }

@@ -81,7 +81,7 @@ final class NativeInt8Gemm extends CheckedInt8Gemm {
     }
 
     /** Mirrors TSR_I8_OUT_* in tessera_cpu.h. */
-    private static int outKind(DType type) {
+    static int outKind(DType type) {
         return switch (type) {
             case S32 -> 0;
             case F32 -> 1;

@@ -1,23 +1,19 @@
 package org.tessera.kernels.nativecpu;
 
 import java.lang.foreign.MemorySegment;
+import org.tessera.kernels.DType;
 import org.tessera.kernels.HostStorage;
+import org.tessera.kernels.Storage;
 import org.tessera.kernels.sparse.SpmmRows;
 import org.tessera.kernels.spi.Int8Input;
 import org.tessera.kernels.spi.Int8Output;
 import org.tessera.kernels.spi.PackedSparse;
 
 /**
- * The AVX2 f32 sparse product ({@code native/cpu/f32-spmm-bsr-avx2.c}); arguments validated by the caller.
- * int8 is delegated to {@code int8}, the Vector API body, until a native one exists.
+ * The AVX2 sparse products: f32 ({@code native/cpu/f32-spmm-bsr-avx2.c}) and int8 ({@code i8-spmm-bsr-avx2.c});
+ * arguments validated by the caller.
  */
 final class NativeSpmmRows implements SpmmRows {
-    private final SpmmRows int8;
-
-    NativeSpmmRows(SpmmRows int8) {
-        this.int8 = int8;
-    }
-
     @Override
     public String isa() {
         return "avx2";
@@ -34,10 +30,13 @@ final class NativeSpmmRows implements SpmmRows {
     @Override
     public void int8(PackedSparse w, int blockRow0, int blockRow1, int m, Int8Input xq, MemorySegment x, long xOff, long ldx,
                      Int8Output out, MemorySegment bias, long biasOff, MemorySegment y, long yOff, long ldy) {
-        int8.int8(w, blockRow0, blockRow1, m, xq, x, xOff, ldx, out, bias, biasOff, y, yOff, ldy);
+        NativeCpu.tsr_i8_spmm_bsr__avx2(w.n(), w.k(), w.br(), w.bc(), blockRow0, blockRow1, m, address(w.rowPtr()), address(w.colIdx()),
+                address(w.values()), address(w.rowsums()), address(w.scales()), xq.type() == DType.S8 ? 1 : 0, x.address() + xOff, ldx,
+                xq.zeroPoint(), xq.scale(), bias == null ? 0 : bias.address() + 4 * biasOff, NativeInt8Gemm.outKind(out.type()),
+                out.scale(), out.zeroPoint(), out.relu() ? 1 : 0, y.address() + (long) out.type().byteSize() * yOff, ldy);
     }
 
-    private static long address(org.tessera.kernels.Storage s) {
+    private static long address(Storage s) {
         return ((HostStorage) s).segment().address();
     }
 }
