@@ -69,11 +69,11 @@ final class QuantizedMatmul {
         return result;
     }
 
-    private static boolean rowsContiguous(Tensor t) {
+    static boolean rowsContiguous(Tensor t) {
         return t.dim(1) <= 1 || t.strides()[1] == 1;
     }
 
-    private static long rowStride(Tensor t) {
+    static long rowStride(Tensor t) {
         return t.dim(0) <= 1 ? Math.max(t.dim(1), 1) : t.strides()[0];
     }
 

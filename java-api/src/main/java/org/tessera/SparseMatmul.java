@@ -14,6 +14,9 @@ import org.tessera.kernels.spi.Int8Output;
 import org.tessera.kernels.spi.PackedSparse;
 import org.tessera.kernels.spi.SparseKernels;
 
+import static org.tessera.QuantizedMatmul.rowStride;
+import static org.tessera.QuantizedMatmul.rowsContiguous;
+
 /** The tensor-level sparse products behind {@link Ops}: shape checks, the dense fallback, copies of strided views. */
 final class SparseMatmul {
     private SparseMatmul() {}
@@ -131,13 +134,5 @@ final class SparseMatmul {
         if (t == null) throw new NullPointerException(name + " is null");
         if (t.dtype() != type) throw new IllegalArgumentException(name + " must be " + type + ", got " + t.dtype());
         if (t.rank() != rank) throw new IllegalArgumentException(name + " must have rank " + rank + ", got shape " + Arrays.toString(t.shape()));
-    }
-
-    private static boolean rowsContiguous(Tensor t) {
-        return t.dim(1) <= 1 || t.strides()[1] == 1;
-    }
-
-    private static long rowStride(Tensor t) {
-        return t.dim(0) <= 1 ? Math.max(t.dim(1), 1) : Math.max(t.strides()[0], Math.max(t.dim(1), 1));
     }
 }

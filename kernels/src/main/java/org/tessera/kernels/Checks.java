@@ -49,4 +49,16 @@ public final class Checks {
                     + ") needs " + endBytes + " bytes but its memory holds " + storage.byteSize());
         }
     }
+
+    /**
+     * A NaN or infinite bias has no requantized value: says so instead of inventing one.
+     *
+     * @throws IllegalArgumentException naming the first bias element that is not finite
+     */
+    public static void finiteBias(java.lang.foreign.MemorySegment bias, long offset, int n) {
+        for (int j = 0; j < n; j++) {
+            float v = bias.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, offset + j);
+            if (!Float.isFinite(v)) throw new IllegalArgumentException("bias[" + j + "] = " + v + ": a requantized output needs a finite bias");
+        }
+    }
 }

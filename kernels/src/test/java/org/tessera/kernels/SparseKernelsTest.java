@@ -121,6 +121,10 @@ class SparseKernelsTest {
             message("needs F32", () -> s.spmm(m, q, x, 0, m, null, 0, false, y, 0, m));
             message("s8 integer", () -> s.packInt8(w, new float[] {1f}));
             message("scales", () -> s.packInt8(w.mapValues((r, z) -> 1f), new float[] {1f, 2f}));
+            float[] nanBias = new float[n];
+            nanBias[3] = Float.NaN;
+            message("bias[3] = NaN", () -> s.spmmInt8(m, q, Int8Input.u8(1f, 0), x, 0, m, Int8Output.u8(1f, 0, false), y, 0, m,
+                    TestData.storage(nanBias), 0));
             message("S32 output takes no bias", () -> s.spmmInt8(m, q, Int8Input.u8(1f, 0), x, 0, m, Int8Output.s32(), y, 0, m, x, 0));
             SparseKernels other = otherBackend(v);
             if (other != null) {

@@ -25,7 +25,6 @@ import org.tessera.kernels.spi.PackedInt8Filters;
  * {@link Int8DepthwiseConv2d}.
  */
 final class QuantizedDepthwiseConv2d {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     private QuantizedDepthwiseConv2d() {}
 
@@ -56,7 +55,7 @@ final class QuantizedDepthwiseConv2d {
                         Storage y, long yOff) {
         Storage.acquireAll(x, f.taps(), f.scales(), bias, y);
         try {
-            if (bias != null && out.type() != DType.F32) checkFinite(((HostStorage) bias).segment(), biasOff, s.k());
+            if (bias != null && out.type() != DType.F32) Checks.finiteBias(((HostStorage) bias).segment(), biasOff, s.k());
             MemorySegment xs = ((HostStorage) x).segment(), wt = ((HostStorage) f.taps()).segment(), sc = ((HostStorage) f.scales()).segment();
             MemorySegment bs = bias == null ? null : ((HostStorage) bias).segment(), ys = ((HostStorage) y).segment();
             int rows = s.n() * s.outH();
@@ -69,12 +68,5 @@ final class QuantizedDepthwiseConv2d {
         }
     }
 
-    /** A NaN or infinite bias has no requantized value; say so instead of inventing one. */
-    private static void checkFinite(MemorySegment bias, long offset, int n) {
-        for (int j = 0; j < n; j++) {
-            float v = bias.getAtIndex(F32, offset + j);
-            if (!Float.isFinite(v)) throw new IllegalArgumentException("bias[" + j + "] = " + v + ": a requantized output needs a finite bias");
-        }
-    }
 
 }

@@ -160,9 +160,7 @@ public final class BsrMatrix implements SparseMatrix {
 
     @Override
     public long nonZeros() {
-        long nz = 0;
-        for (float v : values) if (v != 0f) nz++;
-        return nz;
+        return SparseMatrix.countNonZeros(values);
     }
 
     @Override

@@ -143,9 +143,7 @@ public final class NmSparseMatrix implements SparseMatrix {
 
     @Override
     public long nonZeros() {
-        long nz = 0;
-        for (float v : values) if (v != 0f) nz++;
-        return nz;
+        return SparseMatrix.countNonZeros(values);
     }
 
     @Override

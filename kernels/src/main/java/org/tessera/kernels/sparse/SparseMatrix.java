@@ -53,6 +53,13 @@ public sealed interface SparseMatrix permits CsrMatrix, BsrMatrix, NmSparseMatri
         float apply(int row, float value);
     }
 
+    /** Values that are not zero (+0 and -0 count as zero, NaN does not). */
+    static long countNonZeros(float[] values) {
+        long nz = 0;
+        for (float v : values) if (v != 0f) nz++;
+        return nz;
+    }
+
     /** rows * cols as an array length, or an exception when a Java array cannot hold it. */
     static int denseSize(int rows, int cols) {
         long size = (long) rows * cols;

@@ -1,7 +1,6 @@
 package org.tessera.kernels.sparse;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 import org.tessera.kernels.Checks;
 import org.tessera.kernels.DType;
@@ -86,12 +85,7 @@ public final class SparseSpmm implements SparseKernels {
         Storage.acquireAll(x, y, bias, w.rowPtr(), w.colIdx(), w.values(), w.rowsums(), w.scales());
         try {
             MemorySegment xs = seg(x), ys = seg(y), bs = bias == null ? null : seg(bias);
-            if (bs != null && out.type() != DType.F32) {
-                for (int i = 0; i < w.n(); i++) {
-                    float v = bs.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, biasOffset + i);
-                    if (!Float.isFinite(v)) throw new IllegalArgumentException("bias[" + i + "] = " + v + ": a requantized output needs a finite bias");
-                }
-            }
+            if (bs != null && out.type() != DType.F32) Checks.finiteBias(bs, biasOffset, w.n());
             parallel(w, m, (b0, b1) -> int8Rows.int8(w, b0, b1, m, xq, xs, xOffset, ldx, out, bs, biasOffset, ys, yOffset, ldy));
         } finally {
             Storage.releaseAll(x, y, bias, w.rowPtr(), w.colIdx(), w.values(), w.rowsums(), w.scales());

@@ -76,19 +76,10 @@ public abstract class CheckedInt8Gemm implements Int8GemmKernels {
         if (m == 0 || n == 0) return;
         Storage.acquireAll(a, w.data(), w.colsums(), w.scales(), c, bias);
         try {
-            if (bias != null && out.type() != DType.F32) checkFinite(bias, biasOffset, n);
+            if (bias != null && out.type() != DType.F32) Checks.finiteBias(((HostStorage) bias).segment(), biasOffset, n);
             run(m, aq, a, aOffset, lda, w, out, c, cOffset, ldc, bias, biasOffset);
         } finally {
             Storage.releaseAll(a, w.data(), w.colsums(), w.scales(), c, bias);
-        }
-    }
-
-    /** A NaN or infinite bias has no requantized value; say so instead of inventing one. */
-    private static void checkFinite(Storage bias, long offset, int n) {
-        MemorySegment s = ((HostStorage) bias).segment();
-        for (int j = 0; j < n; j++) {
-            float v = s.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, offset + j);
-            if (!Float.isFinite(v)) throw new IllegalArgumentException("bias[" + j + "] = " + v + ": a requantized output needs a finite bias");
         }
     }
 

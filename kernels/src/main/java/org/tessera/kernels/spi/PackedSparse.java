@@ -33,11 +33,6 @@ public record PackedSparse(SparseKernels owner, String format, DType dtype, int 
         return blockRowPtr.length - 1;
     }
 
-    /** Number of stored blocks. */
-    public int blocks() {
-        return blockRowPtr[blockRowPtr.length - 1];
-    }
-
     /** Whether the memory is still there. */
     public boolean isAlive() {
         return rowPtr.isAlive() && colIdx.isAlive() && values.isAlive() && (rowsums == null || rowsums.isAlive())
