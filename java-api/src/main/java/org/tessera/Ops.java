@@ -47,6 +47,11 @@ public final class Ops {
         return on(Backends.get().byName(name));
     }
 
+    /** The backend these ops are bound to, or {@code auto} when each op picks its own. */
+    public String backendName() {
+        return backend == null ? "auto" : backend.name();
+    }
+
     // ---- elementwise (F32) ------------------------------------------------------------------------
 
     /** max(x, 0) elementwise, NaN propagating; a new tensor in x's memory. */
@@ -449,6 +454,14 @@ public final class Ops {
             y.close();
             throw e;
         }
+    }
+
+    /** The mean of x (n, h, w, c) over h and w into y (n, c). Returns y. */
+    public Tensor globalAvgPool(Tensor x, Tensor y) {
+        Pooling.require("globalAvgPool", "x", x, DType.F32);
+        if (x.rank() != 4) throw new IllegalArgumentException("globalAvgPool: x must be 4-D (n, h, w, c), got shape " + Arrays.toString(x.shape()));
+        Pooling.globalAvgPool(select(OpFamily.POOL, x.memoryKind()), x, y);
+        return y;
     }
 
     /** dx (n, h, w, c) = dy (n, c) / (h * w), broadcast. Returns dx. */

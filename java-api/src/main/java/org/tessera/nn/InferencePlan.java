@@ -1,0 +1,138 @@
+package org.tessera.nn;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.tessera.Activation;
+import org.tessera.Ops;
+import org.tessera.Tensor;
+import org.tessera.kernels.DType;
+import org.tessera.kernels.MemoryKind;
+
+/**
+ * A model compiled for inference on one backend: a list of steps (BatchNorms folded, ReLUs fused, dropout
+ * dropped, weights packed), and reusable workspaces. Immutable once built, so any number of threads may run it.
+ */
+final class InferencePlan implements AutoCloseable {
+    private final long[] inShape;
+    private final List<Step> steps;
+    private final Workspaces workspaces;
+
+    InferencePlan(long[] inShape, List<Step> steps) {
+        if (steps.isEmpty()) throw new IllegalArgumentException("a model needs at least one layer that computes something");
+        this.inShape = inShape.clone();
+        this.steps = List.copyOf(steps);
+        this.workspaces = new Workspaces(this.steps);
+    }
+
+    /** The f32 plan of {@code model} on {@code ops}. */
+    static InferencePlan f32(Sequential model, Ops ops) {
+        List<Layer> layers = model.layers();
+        List<Step> steps = new ArrayList<>();
+        long[] shape = model.inputShape();
+        try {
+            for (int i = 0; i < layers.size(); i++) {
+                Layer layer = layers.get(i);
+                int last = i;
+                Step step;
+                if (layer instanceof Dropout) continue;
+                if (layer instanceof Linear || layer instanceof Conv2d) {
+                    BatchNorm bn = null;
+                    if (last + 1 < layers.size() && layers.get(last + 1) instanceof BatchNorm b) {
+                        bn = b;
+                        last++;
+                    }
+                    Activation act = Activation.IDENTITY;
+                    if (last + 1 < layers.size() && layers.get(last + 1) instanceof Nonlinearity r && r.kind() == Nonlinearity.Kind.RELU) {
+                        act = Activation.RELU;
+                        last++;
+                    }
+                    String label = label(layers, i, last);
+                    step = layer instanceof Linear lin ? lin.compile(ops, label, bn, act) : ((Conv2d) layer).compile(ops, shape, label, bn, act);
+                } else {
+                    step = layer.compile(ops, shape, label(layers, i, i));
+                }
+                steps.add(step);
+                shape = step.outShape();
+                i = last;
+            }
+            return new InferencePlan(model.inputShape(), steps);
+        } catch (RuntimeException e) {
+            steps.forEach(Step::close);
+            throw e;
+        }
+    }
+
+    static String label(List<Layer> layers, int first, int last) {
+        StringBuilder b = new StringBuilder(first == last ? String.valueOf(first) : first + "-" + last).append(' ');
+        for (int i = first; i <= last; i++) b.append(i > first ? "+" : "").append(layers.get(i).type());
+        return b.toString();
+    }
+
+    List<Step> steps() {
+        return steps;
+    }
+
+    long[] outShape() {
+        return steps.getLast().outShape();
+    }
+
+    /**
+     * Runs the plan on a batch x (n, input shape...) of F32 host memory; returns a new tensor owned by the caller.
+     *
+     * @throws IllegalArgumentException for a wrong dtype or shape, naming the expected one
+     * @throws NonFiniteException       with {@code check}, when a step first produces NaN or infinity
+     */
+    Tensor run(Tensor x, boolean check) {
+        if (x.dtype() != DType.F32) throw new IllegalArgumentException("predict: the batch must be F32, got " + x.dtype());
+        if (x.memoryKind() != MemoryKind.HOST) throw new IllegalArgumentException("predict: the batch must be in host memory (models run on host backends)");
+        long[] s = x.shape();
+        if (s.length != inShape.length + 1 || !Arrays.equals(Arrays.copyOfRange(s, 1, s.length), inShape) || s[0] < 1) {
+            throw new IllegalArgumentException("predict: expected a batch of shape [n >= 1, " + Arrays.toString(inShape).substring(1)
+                    + ", got " + Arrays.toString(s));
+        }
+        long n = s[0];
+        Tensor input = x.isContiguous() ? x : x.copy();
+        Tensor out = Tensor.allocate(steps.getLast().outType(), Shapes.withBatch(n, outShape()));
+        Tensor[] ws = workspaces.take(n);
+        try {
+            Tensor cur = input;
+            for (int i = 0; i < steps.size(); i++) {
+                Step step = steps.get(i);
+                Tensor y = i == steps.size() - 1 ? out : ws[i];
+                step.body().run(cur, y);
+                if (check) checkFinite(step, y);
+                cur = y;
+            }
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        } finally {
+            workspaces.giveBack(n, ws);
+            if (input != x) input.close();
+        }
+    }
+
+    private static void checkFinite(Step step, Tensor y) {
+        if (y.dtype() != DType.F32) return;
+        MemorySegment seg = y.segment();
+        long n = y.numel();
+        for (long i = 0; i < n; i++) {
+            float v = seg.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            if (!Float.isFinite(v)) {
+                long per = n / y.dim(0);
+                throw new NonFiniteException("layer " + step.label() + " produced " + v + " (example " + i / per + ", element " + i % per
+                        + " of its output " + Arrays.toString(step.outShape()) + ")");
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        workspaces.close();
+        steps.forEach(Step::close);
+    }
+}
