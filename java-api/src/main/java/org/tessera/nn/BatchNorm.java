@@ -72,7 +72,7 @@ public final class BatchNorm extends Layer {
     public Map<String, Object> config() {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("channels", channels);
-        c.put("eps", (double) eps);
+        c.put("eps", eps);
         return c;
     }
 

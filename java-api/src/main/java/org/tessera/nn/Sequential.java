@@ -146,7 +146,7 @@ public final class Sequential implements AutoCloseable {
         Map<String, Object> a = new LinkedHashMap<>();
         a.put("format", "tessera.sequential");
         a.put("version", 1);
-        a.put("input", inputShape.clone());
+        a.put("input", java.util.Arrays.stream(inputShape).boxed().toList());
         List<Object> ls = new ArrayList<>();
         for (Layer l : layers) {
             Map<String, Object> c = new LinkedHashMap<>();
