@@ -29,34 +29,13 @@ final class InferencePlan implements AutoCloseable {
 
     /** The f32 plan of {@code model} on {@code ops}. */
     static InferencePlan f32(Sequential model, Ops ops) {
-        List<Layer> layers = model.layers();
         List<Step> steps = new ArrayList<>();
         long[] shape = model.inputShape();
         try {
-            for (int i = 0; i < layers.size(); i++) {
-                Layer layer = layers.get(i);
-                int last = i;
-                Step step;
-                if (layer instanceof Dropout) continue;
-                if (layer instanceof Linear || layer instanceof Conv2d) {
-                    BatchNorm bn = null;
-                    if (last + 1 < layers.size() && layers.get(last + 1) instanceof BatchNorm b) {
-                        bn = b;
-                        last++;
-                    }
-                    Activation act = Activation.IDENTITY;
-                    if (last + 1 < layers.size() && layers.get(last + 1) instanceof Nonlinearity r && r.kind() == Nonlinearity.Kind.RELU) {
-                        act = Activation.RELU;
-                        last++;
-                    }
-                    String label = label(layers, i, last);
-                    step = layer instanceof Linear lin ? lin.compile(ops, label, bn, act) : ((Conv2d) layer).compile(ops, shape, label, bn, act);
-                } else {
-                    step = layer.compile(ops, shape, label(layers, i, i));
-                }
+            for (Group g : Group.of(model.layers())) {
+                Step step = f32Step(g, ops, shape);
                 steps.add(step);
                 shape = step.outShape();
-                i = last;
             }
             return new InferencePlan(model.inputShape(), steps);
         } catch (RuntimeException e) {
@@ -65,10 +44,13 @@ final class InferencePlan implements AutoCloseable {
         }
     }
 
-    static String label(List<Layer> layers, int first, int last) {
-        StringBuilder b = new StringBuilder(first == last ? String.valueOf(first) : first + "-" + last).append(' ');
-        for (int i = first; i <= last; i++) b.append(i > first ? "+" : "").append(layers.get(i).type());
-        return b.toString();
+    static Step f32Step(Group g, Ops ops, long[] shape) {
+        Activation act = g.relu() ? Activation.RELU : Activation.IDENTITY;
+        return switch (g.main()) {
+            case Linear lin -> lin.compile(ops, g.label(), g.bn(), act);
+            case Conv2d conv -> conv.compile(ops, shape, g.label(), g.bn(), act);
+            default -> g.main().compile(ops, shape, g.label());
+        };
     }
 
     List<Step> steps() {
@@ -86,6 +68,17 @@ final class InferencePlan implements AutoCloseable {
      * @throws NonFiniteException       with {@code check}, when a step first produces NaN or infinity
      */
     Tensor run(Tensor x, boolean check) {
+        return run(x, check, null);
+    }
+
+    /** Sees the input (step -1) and each step's output while a plan runs (calibration). */
+    @FunctionalInterface
+    interface Observer {
+        void see(int step, Tensor output);
+    }
+
+    /** {@link #run(Tensor, boolean)}, showing every activation to {@code observer} (may be null). */
+    Tensor run(Tensor x, boolean check, Observer observer) {
         if (x.dtype() != DType.F32) throw new IllegalArgumentException("predict: the batch must be F32, got " + x.dtype());
         if (x.memoryKind() != MemoryKind.HOST) throw new IllegalArgumentException("predict: the batch must be in host memory (models run on host backends)");
         long[] s = x.shape();
@@ -99,11 +92,13 @@ final class InferencePlan implements AutoCloseable {
         Tensor[] ws = workspaces.take(n);
         try {
             Tensor cur = input;
+            if (observer != null) observer.see(-1, input);
             for (int i = 0; i < steps.size(); i++) {
                 Step step = steps.get(i);
                 Tensor y = i == steps.size() - 1 ? out : ws[i];
                 step.body().run(cur, y);
                 if (check) checkFinite(step, y);
+                if (observer != null) observer.see(i, y);
                 cur = y;
             }
             return out;

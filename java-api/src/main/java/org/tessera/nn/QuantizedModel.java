@@ -1,0 +1,200 @@
+package org.tessera.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.tessera.Layouts;
+import org.tessera.Ops;
+import org.tessera.PackedInt8Conv;
+import org.tessera.PackedInt8Matrix;
+import org.tessera.Tensor;
+import org.tessera.kernels.DType;
+import org.tessera.kernels.spi.Int8Input;
+import org.tessera.kernels.spi.Int8Output;
+
+/**
+ * A {@link Sequential} model quantized after training, running int8 end to end: the input is quantized once
+ * to u8, every linear and convolution layer runs the exact int8 kernels (s8 weights per output channel, BatchNorm
+ * folded first, ReLU fused as the clamp at the zero point) and requantizes to the u8 range calibrated for its
+ * output, max pooling and flatten work on the u8 codes, and only layers without an int8 kernel (GELU, sigmoid,
+ * softmax, average pooling, ...) or the end of the model dequantize to f32.
+ *
+ * <pre>{@code
+ * QuantizedModel.Builder b = QuantizedModel.builder(model).calibration(Calibration.percentile(99.99));
+ * for (Tensor batch : calibrationBatches) b.calibrate(batch);     // a few hundred examples suffice
+ * try (QuantizedModel q = b.build(Ops.auto())) { Tensor logits = q.predict(images); ... }
+ * }</pre>
+ * Thread-safe like {@link Sequential#predict}. The quantized model is independent of the original (which may be closed).
+ */
+public final class QuantizedModel implements AutoCloseable {
+    private final InferencePlan plan;
+    private final long bytes, params;
+    private final String kernels;
+
+    private QuantizedModel(InferencePlan plan, long bytes, long params, String kernels) {
+        this.plan = plan;
+        this.bytes = bytes;
+        this.params = params;
+        this.kernels = kernels;
+    }
+
+    /** Starts quantizing {@code model}: run {@link Builder#calibrate} on representative batches, then {@link Builder#build}. */
+    public static Builder builder(Sequential model) {
+        return new Builder(model);
+    }
+
+    /** Class scores (dequantized f32) for a batch (n, input shape...), as {@link Sequential#predict}. */
+    public Tensor predict(Tensor batch) {
+        return plan.run(batch, false);
+    }
+
+    /** Bytes of the quantized parameters: s8 weights, f32 scales and biases, f32 parameters of float layers. */
+    public long parameterBytes() {
+        return bytes;
+    }
+
+    /** Parameters (weights and biases; folded BatchNorms count in the layer they were folded into). */
+    public long parameterCount() {
+        return params;
+    }
+
+    /** The steps, one per line, with the dtype each produces. */
+    public String summary() {
+        return kernels;
+    }
+
+    @Override
+    public void close() {
+        plan.close();
+    }
+
+    /** Collects calibration statistics, then builds the quantized model. */
+    public static final class Builder {
+        private final Sequential model;
+        private final List<Group> groups;
+        private final Calibration.Stats[] stats; // [0]: input, [i + 1]: output of group i
+        private Calibration calibration = Calibration.minMax();
+
+        Builder(Sequential model) {
+            this.model = model;
+            this.groups = Group.of(model.layers());
+            this.stats = new Calibration.Stats[groups.size() + 1];
+            for (int i = 0; i < stats.length; i++) stats[i] = new Calibration.Stats();
+        }
+
+        /** The range method (default {@link Calibration#minMax()}). */
+        public Builder calibration(Calibration c) {
+            this.calibration = java.util.Objects.requireNonNull(c, "calibration");
+            return this;
+        }
+
+        /** Runs the f32 model on {@code batch} and records every layer's activation statistics. */
+        public Builder calibrate(Tensor batch) {
+            InferencePlan f32 = model.plan(Ops.auto());
+            f32.run(batch, false, (step, y) -> stats[step + 1].add(y.segment(), y.numel())).close();
+            return this;
+        }
+
+        /**
+         * The quantized model on {@code ops}' backend.
+         *
+         * @throws IllegalStateException if no calibration batch was run
+         */
+        public QuantizedModel build(Ops ops) {
+            List<Step> steps = new ArrayList<>();
+            long bytes = 0, params = 0;
+            long[] shape = model.inputShape();
+            Calibration.Int8Range cur = null; // the u8 encoding of the current activation, null while it is f32
+            try {
+                for (int gi = 0; gi < groups.size(); gi++) {
+                    Group g = groups.get(gi);
+                    Layer main = g.main();
+                    long[] out = main.outputShape(shape);
+                    if (main instanceof Linear || main instanceof Conv2d) {
+                        if (cur == null) {
+                            cur = calibration.range(stats[gi]);
+                            steps.add(U8Steps.quantize(g.label(), shape, cur));
+                        }
+                        boolean u8Out = gi + 1 < groups.size() && takesU8(groups.get(gi + 1).main());
+                        Calibration.Int8Range next = u8Out ? calibration.range(stats[gi + 1]) : null;
+                        Int8Output epilogue = u8Out ? Int8Output.u8(next.scale(), next.zeroPoint(), g.relu()) : Int8Output.f32(g.relu());
+                        Step step = int8Step(ops, g, shape, out, Int8Input.u8(cur.scale(), cur.zeroPoint()), epilogue);
+                        steps.add(step);
+                        long weights = main instanceof Linear l ? (long) l.inFeatures() * l.outFeatures() : ((Conv2d) main).weight().numel();
+                        long channels = out[out.length - 1];
+                        bytes += weights + 8 * channels; // s8 weights, f32 scale and bias per output channel
+                        params += weights + channels;
+                        cur = next;
+                    } else if (cur != null && main instanceof Pool2d p && p.isMax()) {
+                        steps.add(U8Steps.maxPool(g.label(), shape, out, p.params()));
+                    } else if (cur != null && main instanceof Flatten) {
+                        steps.add(U8Steps.flatten(g.label(), shape));
+                    } else {
+                        if (cur != null) {
+                            steps.add(U8Steps.dequantize(g.label(), shape, cur));
+                            cur = null;
+                        }
+                        steps.add(InferencePlan.f32Step(g, ops, shape));
+                        bytes += 4 * main.parameterCount();
+                        params += main.parameterCount();
+                    }
+                    shape = out;
+                }
+                if (cur != null) steps.add(U8Steps.dequantize("output", shape, cur));
+                StringBuilder sum = new StringBuilder();
+                for (Step s : steps) sum.append(String.format("%-44s %-4s %s%n", s.label(), s.outType(), Shapes.str(s.outShape())));
+                return new QuantizedModel(new InferencePlan(model.inputShape(), steps), bytes, params, sum.toString());
+            } catch (RuntimeException e) {
+                steps.forEach(Step::close);
+                throw e;
+            }
+        }
+
+        private static boolean takesU8(Layer next) {
+            return next instanceof Linear || next instanceof Conv2d || next instanceof Flatten || (next instanceof Pool2d p && p.isMax());
+        }
+
+        /** The int8 step of a linear or convolution group: folded weights quantized per output channel. */
+        private static Step int8Step(Ops ops, Group g, long[] in, long[] out, Int8Input xq, Int8Output epilogue) {
+            boolean linear = g.main() instanceof Linear;
+            Tensor w0 = linear ? ((Linear) g.main()).weight() : ((Conv2d) g.main()).weight();
+            Tensor b0 = linear ? ((Linear) g.main()).bias() : ((Conv2d) g.main()).bias();
+            int channels = (int) out[out.length - 1];
+            Folded f = Folded.of(w0, b0, g.bn(), channels);
+            String label = g.label() + " int8";
+            try (Tensor fw = f.weight()) {
+                float[] w = fw.toFloatArray();
+                int row = w.length / channels;
+                float[] scales = new float[channels];
+                byte[] q = new byte[w.length];
+                for (int o = 0; o < channels; o++) {
+                    float max = 0;
+                    for (int i = 0; i < row; i++) max = Math.max(max, Math.abs(w[o * row + i]));
+                    scales[o] = max > 0 ? max / 127f : 1f;
+                    for (int i = 0; i < row; i++) q[o * row + i] = (byte) Math.rint(w[o * row + i] / scales[o]);
+                }
+                Tensor bias = f.bias();
+                try (Tensor wq = Tensor.of(DType.S8, q, fw.shape())) {
+                    if (linear) {
+                        PackedInt8Matrix packed = ops.packInt8(wq.t(), scales);
+                        return new Step(label, out.clone(), epilogue.type(), (x, y) -> ops.matmul(x, xq, packed, epilogue, bias, y), () -> {
+                            packed.close();
+                            if (bias != null) bias.close();
+                        });
+                    }
+                    Conv2d conv = (Conv2d) g.main();
+                    PackedInt8Conv packed;
+                    try (Tensor krsc = Layouts.filtersFromKcrs(wq)) {
+                        packed = ops.packInt8Conv(krsc, conv.params(), scales);
+                    }
+                    return new Step(label, out.clone(), epilogue.type(), (x, y) -> ops.conv2d(x, xq, packed, epilogue, bias, y), () -> {
+                        packed.close();
+                        if (bias != null) bias.close();
+                    });
+                } catch (RuntimeException e) {
+                    if (bias != null) bias.close();
+                    throw e;
+                }
+            }
+        }
+    }
+}

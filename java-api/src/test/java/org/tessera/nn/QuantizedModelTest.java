@@ -1,0 +1,135 @@
+package org.tessera.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.tessera.Ops;
+import org.tessera.Tensor;
+import org.tessera.eval.Baselines;
+import org.tessera.eval.ClassificationReport;
+import org.tessera.kernels.DType;
+import org.tessera.testing.KernelAssertions;
+import org.tessera.testing.SeededRandom;
+import org.tessera.testing.TestData;
+
+/**
+ * Post-training quantization: int8 models against their f32 originals for every calibration method and for
+ * layers with and without int8 kernels; a fitted classifier keeps its accuracy; sizes; bad use.
+ */
+@ExtendWith(SeededRandom.class)
+class QuantizedModelTest {
+    static Sequential cnn(long seed) {
+        return Sequential.builder(12, 10, 2).seed(seed).conv2d(8, 3, 1).batchNorm().relu().maxPool2d(2)
+                .conv2d(12, 3, 1).relu().flatten().linear(16).relu().linear(5).build();
+    }
+
+    static float[] images(SplittableRandom rnd, int n) {
+        float[] x = new float[n * 240];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble(); // pixels in [0, 1)
+        return x;
+    }
+
+    static QuantizedModel quantize(Sequential m, Calibration c, float[] calib, int n, long... shape) {
+        QuantizedModel.Builder b = QuantizedModel.builder(m).calibration(c);
+        for (int i = 0; i < n; i += 16) {
+            int k = Math.min(16, n - i);
+            long[] s = shape.clone();
+            s[0] = k;
+            float[] part = java.util.Arrays.copyOfRange(calib, i * (calib.length / n), (i + k) * (calib.length / n));
+            try (Tensor t = Tensor.of(part, s)) {
+                b.calibrate(t);
+            }
+        }
+        return b.build(Ops.auto());
+    }
+
+    @Test
+    void int8CnnTracksTheF32ModelForEveryCalibration(SplittableRandom rnd) {
+        try (Sequential m = cnn(rnd.nextLong())) {
+            float[] calib = images(rnd, 64), test = images(rnd, 40);
+            for (Calibration c : new Calibration[] {Calibration.minMax(), Calibration.percentile(99.9), Calibration.mse()}) {
+                try (QuantizedModel q = quantize(m, c, calib, 64, 0, 12, 10, 2); Tensor x = Tensor.of(test, 40, 12, 10, 2);
+                     Tensor ref = m.predict(x); Tensor y = q.predict(x)) {
+                    assertEquals(DType.F32, y.dtype());
+                    KernelAssertions.assertClose(c.method(), ref.toFloatArray(), y.toFloatArray(), 0.08);
+                    assertTrue(q.summary().contains("int8") && q.summary().contains("U8"), q.summary());
+                }
+            }
+            try (QuantizedModel q = quantize(m, Calibration.minMax(), calib, 64, 0, 12, 10, 2)) {
+                assertTrue(q.parameterBytes() * 3 < m.parameterBytes(), q.parameterBytes() + " vs " + m.parameterBytes());
+            }
+        }
+    }
+
+    @Test
+    void layersWithoutInt8KernelsRunInF32Between(SplittableRandom rnd) {
+        try (Sequential m = Sequential.builder(6, 6, 3).seed(rnd.nextLong()).conv2d(6, 3, 1).gelu().avgPool2d(2).conv2d(4, 1, 0).relu()
+                .globalAvgPool().linear(3).softmax().build()) {
+            float[] x = images(rnd, 32);
+            float[] xs = java.util.Arrays.copyOf(x, 32 * 108);
+            try (QuantizedModel q = quantize(m, Calibration.mse(), xs, 32, 0, 6, 6, 3); Tensor t = Tensor.of(xs, 32, 6, 6, 3);
+                 Tensor ref = m.predict(t); Tensor y = q.predict(t)) {
+                KernelAssertions.assertClose("mixed", ref.toFloatArray(), y.toFloatArray(), 0.05);
+                assertEquals(3, q.summary().lines().filter(l -> l.contains(" int8")).count(), q.summary());
+            }
+        }
+    }
+
+    @Test
+    void aFittedClassifierKeepsItsAccuracy(SplittableRandom rnd) {
+        // 4 Gaussian blobs in 20-D; a random ReLU feature layer, then a least-squares readout fitted on the features
+        int n = 800, d = 20, h = 64, k = 4;
+        float[][] centers = new float[k][d];
+        for (float[] c : centers) for (int j = 0; j < d; j++) c[j] = (float) rnd.nextGaussian();
+        float[] x = new float[n * d];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = rnd.nextInt(k);
+            for (int j = 0; j < d; j++) x[i * d + j] = centers[y[i]][j] + (float) (1.1 * rnd.nextGaussian());
+        }
+        try (Sequential m = Sequential.builder(d).seed(rnd.nextLong()).linear(h).relu().linear(k).build(); Tensor xt = Tensor.of(x, n, d)) {
+            float[] feats;
+            try (Sequential body = Sequential.builder(d).linear(h).relu().build()) {
+                body.parameters().get("0.weight").copyFrom(m.parameters().get("0.weight"));
+                body.parameters().get("0.bias").copyFrom(m.parameters().get("0.bias"));
+                try (Tensor f = body.predict(xt)) {
+                    feats = f.toFloatArray();
+                }
+            }
+            Baselines.Linear fit = Baselines.linear(feats, y, n, h, k, 1.0);
+            float[] wout = new float[k * h], bout = new float[k];
+            for (int c = 0; c < k; c++) {
+                for (int j = 0; j < h; j++) wout[c * h + j] = (float) fit.weights()[j * k + c];
+                bout[c] = (float) fit.weights()[h * k + c];
+            }
+            m.parameters().get("2.weight").copyFrom(wout);
+            m.parameters().get("2.bias").copyFrom(bout);
+            m.parametersChanged();
+            try (QuantizedModel q = quantize(m, Calibration.percentile(99.99), x, n, 0, d); Tensor a = m.predict(xt); Tensor b = q.predict(xt)) {
+                ClassificationReport rf = ClassificationReport.of(ClassificationReport.softmax(a.toFloatArray(), k), y, k);
+                ClassificationReport rq = ClassificationReport.of(ClassificationReport.softmax(b.toFloatArray(), k), y, k);
+                assertTrue(rf.accuracy() > 0.8, "the fitted f32 model learned the blobs: " + rf.accuracy());
+                assertTrue(rq.accuracy() >= rf.accuracy() - 0.01, "int8 " + rq.accuracy() + " vs f32 " + rf.accuracy());
+                assertTrue(rq.agreement(rf) > 0.97, "agreement " + rq.agreement(rf));
+            }
+        }
+    }
+
+    @Test
+    void misuseIsAClearError(SplittableRandom rnd) {
+        try (Sequential m = cnn(1)) {
+            assertThrows(IllegalStateException.class, () -> QuantizedModel.builder(m).build(Ops.auto()));
+            float[] calib = images(rnd, 16);
+            try (QuantizedModel q = quantize(m, Calibration.minMax(), calib, 16, 0, 12, 10, 2); Tensor bad = Tensor.of(calib, 16, 12, 10, 2)) {
+                bad.setFloat(Float.NaN, 3, 1, 1, 1);
+                var e = assertThrows(NonFiniteException.class, () -> q.predict(bad));
+                assertTrue(e.getMessage().contains("NaN"), e.getMessage());
+            }
+            assertThrows(IllegalArgumentException.class, () -> Calibration.percentile(30));
+        }
+    }
+}
