@@ -581,6 +581,11 @@ public final class Ops {
         }
     }
 
+    /** The int8 sparse product into y ((n, m) of out's type). Returns y. */
+    public Tensor spmm(SparseWeights w, Tensor x, Int8Input xq, Int8Output out, Tensor bias, Tensor y) {
+        return SparseMatmul.int8(select(OpFamily.SPARSE, MemoryKind.HOST), w, x, xq, out, bias, y);
+    }
+
     private <T> Selection<T> select(OpFamily<T> family, MemoryKind memory) {
         Backends registry = Backends.get();
         return backend == null ? registry.select(family, memory) : registry.selectOn(family, backend);

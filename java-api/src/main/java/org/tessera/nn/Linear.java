@@ -91,6 +91,11 @@ public final class Linear extends Layer {
     /** The step with an optional BatchNorm folded into W and b and an activation fused into the GEMM. */
     Step compile(Ops ops, String label, BatchNorm folded, Activation act) {
         Folded f = Folded.of(weight, bias, folded, out);
+        float[] values = f.weight().toFloatArray();
+        if (SparseLinear.zeroFraction(values) >= SparseLinear.MIN_SPARSITY) {
+            f.weight().close();
+            return SparseLinear.f32(ops, label, values, out, in, f.bias(), act);
+        }
         PackedMatrix packed;
         try (Tensor w = f.weight()) {
             packed = ops.pack(w.t());

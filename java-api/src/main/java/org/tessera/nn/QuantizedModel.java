@@ -173,6 +173,9 @@ public final class QuantizedModel implements AutoCloseable {
                     for (int i = 0; i < row; i++) q[o * row + i] = (byte) Math.rint(w[o * row + i] / scales[o]);
                 }
                 Tensor bias = f.bias();
+                if (linear && SparseLinear.zeroFraction(w) >= SparseLinear.MIN_SPARSITY) {
+                    return SparseLinear.int8(ops, label, q, scales, channels, row, bias, xq, epilogue);
+                }
                 try (Tensor wq = Tensor.of(DType.S8, q, fw.shape())) {
                     if (linear) {
                         PackedInt8Matrix packed = ops.packInt8(wq.t(), scales);
