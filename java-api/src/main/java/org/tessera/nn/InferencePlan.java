@@ -96,7 +96,7 @@ final class InferencePlan implements AutoCloseable {
             for (int i = 0; i < steps.size(); i++) {
                 Step step = steps.get(i);
                 Tensor y = i == steps.size() - 1 ? out : ws[i];
-                step.body().run(cur, y);
+                step.run(cur, y, ws[steps.size() + i]);
                 if (check) checkFinite(step, y);
                 if (observer != null) observer.see(i, y);
                 cur = y;

@@ -1,5 +1,6 @@
 package org.tessera.nn;
 
+import java.lang.foreign.MemorySegment;
 import org.tessera.Activation;
 import org.tessera.Ops;
 import org.tessera.SparseWeights;
@@ -15,7 +16,7 @@ import org.tessera.kernels.spi.Int8Output;
  * Linear layers whose weights are mostly zero (pruned) run on the sparse kernels: the weights go to 4x1 blocks
  * when the zeros come in such blocks (block pruning) and to CSR otherwise, and {@link Ops#packSparse} keeps
  * the dense GEMM where the measured crossover says sparse would be slower. The kernels compute
- * y^T = W x^T, so a batch is transposed on the way in and out (one copy each; O(n * features), small next to the product).
+ * y^T = W x^T, so a batch is transposed on the way in and out, through scratch the workspace keeps across calls.
  */
 final class SparseLinear {
     /** Weights with at least this fraction of zeros are tried on the sparse kernels. */
@@ -40,10 +41,12 @@ final class SparseLinear {
 
     static Step f32(Ops ops, String label, float[] w, int out, int in, Tensor bias, Activation act) {
         SparseWeights sw = ops.packSparse(sparse(w, out, in), EXPECTED_BATCH);
-        return new Step(label + " sparse " + sw.format(), new long[] {out}, DType.F32, (x, y) -> {
-            try (Tensor xt = x.t().copy()) {
-                ops.spmm(sw, xt, bias, act, y.t());
-            }
+        return new Step(label + " sparse " + sw.format(), new long[] {out}, DType.F32, in + out, (x, y, scratch) -> {
+            long n = x.dim(0);
+            Tensor xt = scratch.slice(0, 0, in * n).reshape(in, n), yt = scratch.slice(0, in * n, (in + out) * n).reshape(out, n);
+            xt.copyFrom(x.t());
+            ops.spmm(sw, xt, bias, act, yt);
+            y.copyFrom(yt.t());
         }, () -> {
             sw.close();
             if (bias != null) bias.close();
@@ -54,10 +57,15 @@ final class SparseLinear {
         float[] wf = new float[q.length];
         for (int i = 0; i < q.length; i++) wf[i] = q[i];
         SparseWeights sw = ops.packSparseInt8(sparse(wf, out, in), scales);
-        return new Step(label + " sparse " + sw.format(), new long[] {out}, epilogue.type(), (x, y) -> {
-            try (Tensor xt = x.t().copy()) {
-                ops.spmm(sw, xt, xq, epilogue, bias, y.t());
-            }
+        // x^T and y^T are byte codes (or f32 at the end); f32 scratch elements hold them with room to spare
+        return new Step(label + " sparse " + sw.format(), new long[] {out}, epilogue.type(), in + out, (x, y, scratch) -> {
+            long n = x.dim(0);
+            MemorySegment seg = scratch.segment();
+            Tensor xt = Tensor.wrap(seg, x.dtype(), in, n);
+            Tensor yt = Tensor.wrap(seg.asSlice(4L * in * n), y.dtype(), out, n);
+            xt.copyFrom(x.t());
+            ops.spmm(sw, xt, xq, epilogue, bias, yt);
+            y.copyFrom(yt.t());
         }, () -> {
             sw.close();
             if (bias != null) bias.close();

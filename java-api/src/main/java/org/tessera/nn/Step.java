@@ -12,11 +12,33 @@ import org.tessera.kernels.DType;
  * @param outType  output dtype
  * @param body     y = step(x)
  * @param owned    what the step holds (packed weights) and frees on close; may be null
+ * @param scratch  F32 scratch elements per example the step needs (0: none); the workspace provides them
+ * @param withScratch the body when {@code scratch > 0}, else null
  */
-record Step(String label, long[] outShape, DType outType, Body body, AutoCloseable owned) implements AutoCloseable {
+record Step(String label, long[] outShape, DType outType, Body body, AutoCloseable owned, long scratch, ScratchBody withScratch)
+        implements AutoCloseable {
     @FunctionalInterface
     interface Body {
         void run(Tensor x, Tensor y);
+    }
+
+    /** A body that also gets a contiguous F32 scratch tensor of (n, scratch) elements, reused across calls. */
+    @FunctionalInterface
+    interface ScratchBody {
+        void run(Tensor x, Tensor y, Tensor scratch);
+    }
+
+    Step(String label, long[] outShape, DType outType, Body body, AutoCloseable owned) {
+        this(label, outShape, outType, body, owned, 0, null);
+    }
+
+    Step(String label, long[] outShape, DType outType, long scratch, ScratchBody body, AutoCloseable owned) {
+        this(label, outShape, outType, null, owned, scratch, body);
+    }
+
+    void run(Tensor x, Tensor y, Tensor scratchTensor) {
+        if (withScratch != null) withScratch.run(x, y, scratchTensor);
+        else body.run(x, y);
     }
 
     @Override

@@ -21,17 +21,18 @@ final class Workspaces implements AutoCloseable {
         this.steps = steps;
     }
 
-    /** Buffers for every step's output but the last, for batch n. */
+    /** For batch n: [i] the output of step i (all but the last step), [steps + i] step i's scratch (or null). */
     Tensor[] take(long n) {
         ConcurrentLinkedQueue<Tensor[]> q = idle.get(n);
         Tensor[] set = q == null ? null : q.poll();
         if (set != null) return set;
         if (q == null && idle.size() >= MAX_SIZES) clearIdle();
-        set = new Tensor[steps.size() - 1];
+        set = new Tensor[2 * steps.size()];
         try {
-            for (int i = 0; i < set.length; i++) {
+            for (int i = 0; i < steps.size(); i++) {
                 Step s = steps.get(i);
-                set[i] = Tensor.allocate(s.outType(), Shapes.withBatch(n, s.outShape()));
+                if (i < steps.size() - 1) set[i] = Tensor.allocate(s.outType(), Shapes.withBatch(n, s.outShape()));
+                if (s.scratch() > 0) set[steps.size() + i] = Tensor.allocate(org.tessera.kernels.DType.F32, n * s.scratch());
             }
         } catch (RuntimeException e) {
             release(set);
