@@ -269,8 +269,4 @@ public final class SafetensorsFile implements AutoCloseable {
     public String toString() {
         return "SafetensorsFile[" + path + ", " + entries.size() + " tensors]";
     }
-
-    static String shapeString(long[] shape) {
-        return Arrays.toString(shape);
-    }
 }

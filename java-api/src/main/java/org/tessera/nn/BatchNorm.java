@@ -42,10 +42,12 @@ public final class BatchNorm extends Layer {
         return "batchnorm";
     }
 
+    /** Channels normalized. */
     public int channels() {
         return channels;
     }
 
+    /** The epsilon added to the variance. */
     public float eps() {
         return eps;
     }

@@ -3,7 +3,6 @@ package org.tessera.nn;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.tessera.Activation;
 import org.tessera.Conv2dParams;
 import org.tessera.Layouts;
@@ -16,10 +15,9 @@ import org.tessera.kernels.DType;
  * (out, in / groups, kh, kw) and bias (out) as in PyTorch; inference converts them once to the kernels'
  * (out, kh, kw, in / groups) and fuses a following BatchNorm (folded) and ReLU.
  */
-public final class Conv2d extends Layer {
+public final class Conv2d extends WeightedLayer {
     private final int in, out, kh, kw;
     private final Conv2dParams params;
-    private final Tensor weight, bias;
 
     /**
      * A convolution from {@code in} to {@code out} channels with a kh x kw window; parameters start at zero.
@@ -27,6 +25,15 @@ public final class Conv2d extends Layer {
      * @throws IllegalArgumentException if a size is below 1 or the channels are not multiples of the groups
      */
     public Conv2d(int in, int out, int kh, int kw, Conv2dParams params, boolean bias) {
+        super(checked(in, out, kh, kw, params), bias);
+        this.in = in;
+        this.out = out;
+        this.kh = kh;
+        this.kw = kw;
+        this.params = params;
+    }
+
+    private static long[] checked(int in, int out, int kh, int kw, Conv2dParams params) {
         if (in < 1 || out < 1 || kh < 1 || kw < 1) {
             throw new IllegalArgumentException("conv2d: channels and window must be >= 1, got in " + in + ", out " + out + ", window " + kh + "x" + kw);
         }
@@ -34,13 +41,7 @@ public final class Conv2d extends Layer {
         if (in % g != 0 || out % g != 0) {
             throw new IllegalArgumentException("conv2d: in (" + in + ") and out (" + out + ") channels must be multiples of groups (" + g + ")");
         }
-        this.in = in;
-        this.out = out;
-        this.kh = kh;
-        this.kw = kw;
-        this.params = params;
-        this.weight = Tensor.allocate(DType.F32, out, in / g, kh, kw);
-        this.bias = bias ? Tensor.allocate(DType.F32, out) : null;
+        return new long[] {out, in / g, kh, kw};
     }
 
     static Conv2d fromConfig(Map<String, Object> c) {
@@ -60,14 +61,17 @@ public final class Conv2d extends Layer {
         return "conv2d";
     }
 
+    /** Input channels. */
     public int inChannels() {
         return in;
     }
 
+    /** Output channels. */
     public int outChannels() {
         return out;
     }
 
+    /** Stride, padding, dilation and groups. */
     public Conv2dParams params() {
         return params;
     }
@@ -75,16 +79,6 @@ public final class Conv2d extends Layer {
     /** Window height and width. */
     public int[] window() {
         return new int[] {kh, kw};
-    }
-
-    /** The (out, in / groups, kh, kw) filters, shared (call {@link Sequential#parametersChanged()} after writing). */
-    public Tensor weight() {
-        return weight;
-    }
-
-    /** The (out) bias, or null. */
-    public Tensor bias() {
-        return bias;
     }
 
     @Override
@@ -105,14 +99,6 @@ public final class Conv2d extends Layer {
     }
 
     @Override
-    public Map<String, Tensor> parameters() {
-        Map<String, Tensor> p = new LinkedHashMap<>();
-        p.put("weight", weight);
-        if (bias != null) p.put("bias", bias);
-        return p;
-    }
-
-    @Override
     public Map<String, Object> config() {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("in", in);
@@ -122,24 +108,13 @@ public final class Conv2d extends Layer {
         c.put("padding", List.of(params.padTop(), params.padBottom(), params.padLeft(), params.padRight()));
         c.put("dilation", List.of(params.dilationH(), params.dilationW()));
         c.put("groups", params.groups());
-        c.put("bias", bias != null);
+        c.put("bias", bias() != null);
         return c;
     }
 
-    /** He-uniform filters (fan-in = in / groups * kh * kw), zero bias. */
     @Override
-    void initialize(SplittableRandom rng) {
-        Init.heUniform(weight, (long) in / params.groups() * kh * kw, rng);
-    }
-
-    @Override
-    Step compile(Ops ops, long[] inShape, String label) {
-        return compile(ops, inShape, label, null, Activation.IDENTITY);
-    }
-
-    /** The step with an optional BatchNorm folded into the filters and bias and an activation fused. */
     Step compile(Ops ops, long[] inShape, String label, BatchNorm folded, Activation act) {
-        Folded f = Folded.of(weight, bias, folded, out);
+        Folded f = Folded.of(weight(), bias(), folded, out);
         Tensor w;
         try (Tensor kcrs = f.weight()) {
             w = Layouts.filtersFromKcrs(kcrs);

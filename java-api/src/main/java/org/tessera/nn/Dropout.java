@@ -14,6 +14,7 @@ public final class Dropout extends Layer {
         this.p = p;
     }
 
+    /** The drop rate. */
     public double p() {
         return p;
     }

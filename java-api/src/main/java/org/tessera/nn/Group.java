@@ -23,7 +23,7 @@ record Group(int first, int last, Layer main, BatchNorm bn, boolean relu, String
             int last = i;
             BatchNorm bn = null;
             boolean relu = false;
-            if (layer instanceof Linear || layer instanceof Conv2d) {
+            if (layer instanceof WeightedLayer) {
                 if (last + 1 < layers.size() && layers.get(last + 1) instanceof BatchNorm b) {
                     bn = b;
                     last++;

@@ -47,8 +47,7 @@ final class InferencePlan implements AutoCloseable {
     static Step f32Step(Group g, Ops ops, long[] shape) {
         Activation act = g.relu() ? Activation.RELU : Activation.IDENTITY;
         return switch (g.main()) {
-            case Linear lin -> lin.compile(ops, g.label(), g.bn(), act);
-            case Conv2d conv -> conv.compile(ops, shape, g.label(), g.bn(), act);
+            case WeightedLayer w -> w.compile(ops, shape, g.label(), g.bn(), act);
             default -> g.main().compile(ops, shape, g.label());
         };
     }

@@ -2,7 +2,6 @@ package org.tessera.nn;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.tessera.Activation;
 import org.tessera.Ops;
 import org.tessera.PackedMatrix;
@@ -13,17 +12,19 @@ import org.tessera.kernels.DType;
  * Fully connected layer y = x W^T + b: weight (out, in) and bias (out) as in PyTorch. Inference packs W^T once
  * for the GEMM and fuses a following BatchNorm (folded into W and b) and ReLU.
  */
-public final class Linear extends Layer {
+public final class Linear extends WeightedLayer {
     private final int in, out;
-    private final Tensor weight, bias;
 
     /** A layer of {@code in} inputs and {@code out} outputs, with or without bias; parameters start at zero. */
     public Linear(int in, int out, boolean bias) {
-        if (in < 1 || out < 1) throw new IllegalArgumentException("linear: in and out must be >= 1, got in " + in + ", out " + out);
+        super(checked(in, out), bias);
         this.in = in;
         this.out = out;
-        this.weight = Tensor.allocate(DType.F32, out, in);
-        this.bias = bias ? Tensor.allocate(DType.F32, out) : null;
+    }
+
+    private static long[] checked(int in, int out) {
+        if (in < 1 || out < 1) throw new IllegalArgumentException("linear: in and out must be >= 1, got in " + in + ", out " + out);
+        return new long[] {out, in};
     }
 
     static Linear fromConfig(Map<String, Object> c) {
@@ -35,22 +36,14 @@ public final class Linear extends Layer {
         return "linear";
     }
 
+    /** Input features. */
     public int inFeatures() {
         return in;
     }
 
+    /** Output features. */
     public int outFeatures() {
         return out;
-    }
-
-    /** The (out, in) weight, shared (writes change the layer; call {@link Sequential#parametersChanged()} after). */
-    public Tensor weight() {
-        return weight;
-    }
-
-    /** The (out) bias, or null. */
-    public Tensor bias() {
-        return bias;
     }
 
     @Override
@@ -61,36 +54,17 @@ public final class Linear extends Layer {
     }
 
     @Override
-    public Map<String, Tensor> parameters() {
-        Map<String, Tensor> p = new LinkedHashMap<>();
-        p.put("weight", weight);
-        if (bias != null) p.put("bias", bias);
-        return p;
-    }
-
-    @Override
     public Map<String, Object> config() {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("in", in);
         c.put("out", out);
-        c.put("bias", bias != null);
+        c.put("bias", bias() != null);
         return c;
     }
 
-    /** He-uniform weights (bound sqrt(6 / in), suited to ReLU networks), zero bias. */
     @Override
-    void initialize(SplittableRandom rng) {
-        Init.heUniform(weight, in, rng);
-    }
-
-    @Override
-    Step compile(Ops ops, long[] inShape, String label) {
-        return compile(ops, label, null, Activation.IDENTITY);
-    }
-
-    /** The step with an optional BatchNorm folded into W and b and an activation fused into the GEMM. */
-    Step compile(Ops ops, String label, BatchNorm folded, Activation act) {
-        Folded f = Folded.of(weight, bias, folded, out);
+    Step compile(Ops ops, long[] inShape, String label, BatchNorm folded, Activation act) {
+        Folded f = Folded.of(weight(), bias(), folded, out);
         float[] values = f.weight().toFloatArray();
         if (SparseLinear.zeroFraction(values) >= SparseLinear.MIN_SPARSITY) {
             f.weight().close();

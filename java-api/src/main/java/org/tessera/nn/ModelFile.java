@@ -11,7 +11,6 @@ import org.tessera.Tensor;
 import org.tessera.io.Json;
 import org.tessera.io.SafetensorsFile;
 import org.tessera.io.SafetensorsWriter;
-import org.tessera.kernels.DType;
 
 /**
  * Models in safetensors files: parameters under PyTorch's {@code nn.Sequential} names and layouts, the
@@ -100,18 +99,26 @@ public final class ModelFile {
         if (!missing.isEmpty() || !extra.isEmpty()) {
             throw new IOException(file.path() + " does not match the model: missing " + missing + ", unexpected " + extra);
         }
+        // check every tensor before copying any, so a bad file never leaves the model half-loaded
         for (Map.Entry<String, Tensor> e : params.entrySet()) {
             SafetensorsFile.Entry entry = file.entry(e.getKey());
             if (!Arrays.equals(entry.shape(), e.getValue().shape())) {
                 throw new IOException(file.path() + ": tensor " + e.getKey() + " is " + Arrays.toString(entry.shape()) + ", the model needs "
                         + Arrays.toString(e.getValue().shape()));
             }
-            try (Tensor t = file.read(e.getKey())) {
-                if (t.dtype() != DType.F32) throw new IOException(file.path() + ": tensor " + e.getKey() + " is " + entry.dtype() + ", expected a float type");
-                e.getValue().copyFrom(t);
-            } catch (IllegalArgumentException ex) {
-                throw new IOException(ex.getMessage(), ex);
+            if (!List.of("F32", "F16", "BF16", "F64").contains(entry.dtype())) {
+                throw new IOException(file.path() + ": tensor " + e.getKey() + " is " + entry.dtype() + ", expected a float type");
             }
+        }
+        // read (and convert) everything first: an F64 value beyond float range fails here, before any copy
+        Map<String, Tensor> read = new LinkedHashMap<>();
+        try {
+            for (String name : params.keySet()) read.put(name, file.read(name));
+            for (Map.Entry<String, Tensor> e : read.entrySet()) params.get(e.getKey()).copyFrom(e.getValue());
+        } catch (IllegalArgumentException ex) {
+            throw new IOException(ex.getMessage(), ex);
+        } finally {
+            read.values().forEach(Tensor::close);
         }
         model.parametersChanged();
     }

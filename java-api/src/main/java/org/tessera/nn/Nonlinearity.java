@@ -36,6 +36,7 @@ public final class Nonlinearity extends Layer {
 
     private final Kind kind;
 
+    /** The activation layer computing {@code kind}. */
     public Nonlinearity(Kind kind) {
         this.kind = java.util.Objects.requireNonNull(kind, "kind");
     }
@@ -44,6 +45,7 @@ public final class Nonlinearity extends Layer {
         return new Nonlinearity(Kind.valueOf(type.toUpperCase(Locale.ROOT)));
     }
 
+    /** The function. */
     public Kind kind() {
         return kind;
     }

@@ -30,10 +30,12 @@ public final class Pool2d extends Layer {
         return max ? "maxpool2d" : "avgpool2d";
     }
 
+    /** Max (true) or average pooling. */
     public boolean isMax() {
         return max;
     }
 
+    /** Window, stride and padding. */
     public Pool2dParams params() {
         return params;
     }

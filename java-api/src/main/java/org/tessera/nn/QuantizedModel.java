@@ -109,7 +109,7 @@ public final class QuantizedModel implements AutoCloseable {
                     Group g = groups.get(gi);
                     Layer main = g.main();
                     long[] out = main.outputShape(shape);
-                    if (main instanceof Linear || main instanceof Conv2d) {
+                    if (main instanceof WeightedLayer weighted) {
                         if (cur == null) {
                             cur = calibration.range(stats[gi]);
                             steps.add(U8Steps.quantize(g.label(), shape, cur));
@@ -119,7 +119,7 @@ public final class QuantizedModel implements AutoCloseable {
                         Int8Output epilogue = u8Out ? Int8Output.u8(next.scale(), next.zeroPoint(), g.relu()) : Int8Output.f32(g.relu());
                         Step step = int8Step(ops, g, shape, out, Int8Input.u8(cur.scale(), cur.zeroPoint()), epilogue);
                         steps.add(step);
-                        long weights = main instanceof Linear l ? (long) l.inFeatures() * l.outFeatures() : ((Conv2d) main).weight().numel();
+                        long weights = weighted.weight().numel();
                         long channels = out[out.length - 1];
                         bytes += weights + 8 * channels; // s8 weights, f32 scale and bias per output channel
                         params += weights + channels;
@@ -150,16 +150,15 @@ public final class QuantizedModel implements AutoCloseable {
         }
 
         private static boolean takesU8(Layer next) {
-            return next instanceof Linear || next instanceof Conv2d || next instanceof Flatten || (next instanceof Pool2d p && p.isMax());
+            return next instanceof WeightedLayer || next instanceof Flatten || (next instanceof Pool2d p && p.isMax());
         }
 
         /** The int8 step of a linear or convolution group: folded weights quantized per output channel. */
         private static Step int8Step(Ops ops, Group g, long[] in, long[] out, Int8Input xq, Int8Output epilogue) {
             boolean linear = g.main() instanceof Linear;
-            Tensor w0 = linear ? ((Linear) g.main()).weight() : ((Conv2d) g.main()).weight();
-            Tensor b0 = linear ? ((Linear) g.main()).bias() : ((Conv2d) g.main()).bias();
-            int channels = (int) out[out.length - 1];
-            Folded f = Folded.of(w0, b0, g.bn(), channels);
+            WeightedLayer layer = (WeightedLayer) g.main();
+            int channels = layer.outputs();
+            Folded f = Folded.of(layer.weight(), layer.bias(), g.bn(), channels);
             String label = g.label() + " int8";
             try (Tensor fw = f.weight()) {
                 float[] w = fw.toFloatArray();

@@ -259,22 +259,27 @@ public final class Sequential implements AutoCloseable {
             return add(new BatchNorm((int) shape[shape.length - 1], 1e-5f));
         }
 
+        /** ReLU (fused into the linear or convolution layer before it). */
         public Builder relu() {
             return add(new Nonlinearity(Nonlinearity.Kind.RELU));
         }
 
+        /** min(max(x, 0), 6). */
         public Builder relu6() {
             return add(new Nonlinearity(Nonlinearity.Kind.RELU6));
         }
 
+        /** GELU, exact erf form. */
         public Builder gelu() {
             return add(new Nonlinearity(Nonlinearity.Kind.GELU));
         }
 
+        /** Logistic sigmoid. */
         public Builder sigmoid() {
             return add(new Nonlinearity(Nonlinearity.Kind.SIGMOID));
         }
 
+        /** Hyperbolic tangent. */
         public Builder tanh() {
             return add(new Nonlinearity(Nonlinearity.Kind.TANH));
         }
@@ -289,22 +294,27 @@ public final class Sequential implements AutoCloseable {
             return add(new Pool2d(false, Pool2dParams.of(k, k, 0)));
         }
 
+        /** Mean over (h, w): image to vector. */
         public Builder globalAvgPool() {
             return add(new GlobalAvgPool());
         }
 
+        /** Image to vector in PyTorch's (c, h, w) order. */
         public Builder flatten() {
             return add(new Flatten());
         }
 
+        /** Dropout with rate p (identity at inference). */
         public Builder dropout(double p) {
             return add(new Dropout(p));
         }
 
+        /** Softmax over the features. */
         public Builder softmax() {
             return add(new Softmax(false));
         }
 
+        /** Log-softmax over the features. */
         public Builder logSoftmax() {
             return add(new Softmax(true));
         }

@@ -14,6 +14,7 @@ public final class Softmax extends Layer {
         this.log = log;
     }
 
+    /** Whether this is log-softmax. */
     public boolean isLog() {
         return log;
     }
