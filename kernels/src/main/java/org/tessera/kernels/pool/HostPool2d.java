@@ -37,28 +37,35 @@ public final class HostPool2d implements PoolKernels {
         try {
             MemorySegment xs = seg(x), ys = seg(y), as = argmax == null ? null : seg(argmax);
             int c = s.c();
+            float[] best = new float[c];
+            int[] at = new int[c];
+            // Channels innermost: every window tap reads c contiguous floats.
             for (int n = 0; n < s.n(); n++) {
                 for (int oh = 0; oh < s.outH(); oh++) {
                     for (int ow = 0; ow < s.outW(); ow++) {
                         long out = (((long) n * s.outH() + oh) * s.outW() + ow) * c;
-                        for (int ch = 0; ch < c; ch++) {
-                            float best = Float.NEGATIVE_INFINITY;
-                            int at = -1;
-                            for (int i = 0; i < s.kh(); i++) {
-                                int ih = oh * s.strideH() - s.padTop() + i;
-                                if (ih < 0 || ih >= s.h()) continue;
-                                for (int j = 0; j < s.kw(); j++) {
-                                    int iw = ow * s.strideW() - s.padLeft() + j;
-                                    if (iw < 0 || iw >= s.w()) continue;
-                                    float v = xs.getAtIndex(F32, xOff + (((long) n * s.h() + ih) * s.w() + iw) * c + ch);
-                                    if (at < 0 || v > best || (Float.isNaN(v) && !Float.isNaN(best))) {
-                                        best = v;
-                                        at = ih * s.w() + iw;
+                        java.util.Arrays.fill(best, Float.NEGATIVE_INFINITY);
+                        java.util.Arrays.fill(at, -1);
+                        for (int i = 0; i < s.kh(); i++) {
+                            int ih = oh * s.strideH() - s.padTop() + i;
+                            if (ih < 0 || ih >= s.h()) continue;
+                            for (int j = 0; j < s.kw(); j++) {
+                                int iw = ow * s.strideW() - s.padLeft() + j;
+                                if (iw < 0 || iw >= s.w()) continue;
+                                long base = xOff + (((long) n * s.h() + ih) * s.w() + iw) * c;
+                                int pos = ih * s.w() + iw;
+                                for (int ch = 0; ch < c; ch++) {
+                                    float v = xs.getAtIndex(F32, base + ch), b = best[ch];
+                                    if (at[ch] < 0 || v > b || (Float.isNaN(v) && !Float.isNaN(b))) {
+                                        best[ch] = v;
+                                        at[ch] = pos;
                                     }
                                 }
                             }
-                            ys.setAtIndex(F32, yOff + out + ch, best);
-                            if (as != null) as.setAtIndex(I32, aOff + out + ch, at);
+                        }
+                        for (int ch = 0; ch < c; ch++) {
+                            ys.setAtIndex(F32, yOff + out + ch, best[ch]);
+                            if (as != null) as.setAtIndex(I32, aOff + out + ch, at[ch]);
                         }
                     }
                 }

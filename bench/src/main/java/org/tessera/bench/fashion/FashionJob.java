@@ -1,0 +1,259 @@
+package org.tessera.bench.fashion;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import org.tessera.Ops;
+import org.tessera.Tensor;
+import org.tessera.Tessera;
+import org.tessera.data.Dataset;
+import org.tessera.data.FashionMnist;
+import org.tessera.eval.Baselines;
+import org.tessera.eval.ClassificationReport;
+import org.tessera.io.Json;
+import org.tessera.kernels.MemoryKind;
+import org.tessera.kernels.spi.Backend;
+import org.tessera.nn.Calibration;
+import org.tessera.nn.ModelFile;
+import org.tessera.nn.Pruning;
+import org.tessera.nn.QuantizedModel;
+import org.tessera.nn.Sequential;
+import org.tessera.prune.PruningMask;
+import org.tessera.train.History;
+import org.tessera.train.Loss;
+import org.tessera.train.Optimizer;
+import org.tessera.train.ProgressBar;
+import org.tessera.train.Schedule;
+import org.tessera.train.Trainer;
+
+/**
+ * The main job ({@code ./toolchain/run}): trains a small CNN on Fashion-MNIST with data-parallel training,
+ * compares it with baselines (per-class metrics), prunes and fine-tunes it, quantizes it, distills a student,
+ * times every variant on every host backend, and writes {@code out/report.html} and {@code out/summary.json}.
+ */
+public final class FashionJob {
+    private static final int CLASSES = 10;
+    private final JobOptions o;
+    private final PrintStream log = System.out;
+
+    private FashionJob(JobOptions o) {
+        this.o = o;
+    }
+
+    public static void main(String[] args) {
+        try {
+            JobOptions o = JobOptions.parse(args);
+            Results r = new FashionJob(o).run();
+            System.exit(r.targetsMissed() > 0 && !o.quick() ? 3 : 0);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+        } catch (IOException e) {
+            System.err.println("fashion-mnist job: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    /** Everything the report needs. */
+    record Results(History teacher, History student, ClassificationReport fp32, double majorityAccuracy, double linearAccuracy,
+            List<Variant> variants, List<String> targetLines, int targetsMissed, int replicas, double dataParallelSpeedup) {}
+
+    Results run() throws IOException {
+        long start = System.nanoTime();
+        Files.createDirectories(o.out());
+        log.printf(Locale.ROOT, "Tessera %s, %d threads, Fashion-MNIST job%s; output in %s%n", Tessera.version(), Tessera.threads(), o.quick() ? " (--quick: a subset)" : "",
+                o.out().toAbsolutePath());
+        FashionMnist.Sets sets = FashionMnist.load(o.data());
+        float[] st = sets.train().pixelStatistics();
+        Dataset all = sets.train().normalized(st[0], st[1]), test = sets.test().normalized(st[0], st[1]);
+        if (o.quick()) {
+            all = all.head(6000);
+            test = test.head(2000);
+        }
+        Dataset.Split split = all.split(o.quick() ? 1000.0 / 6000 : 5000.0 / 60000, o.seed());
+        log.printf(Locale.ROOT, "data: %d training, %d validation, %d test images (pixel mean %.3f, std %.3f)%n", split.train().size(), split.validation().size(),
+                test.size(), st[0], st[1]);
+
+        section("1. train the CNN (data-parallel)");
+        Sequential teacher = Models.teacher(o.seed());
+        log.print(teacher.summary());
+        History th;
+        int steps = stepsPerEpoch(split.train(), 128) * o.epochs();
+        try (Trainer t = Trainer.builder(teacher).optimizer(Optimizer.adam(0)).schedule(Schedule.warmup(Math.min(100, steps / 10), Schedule.cosine(1e-3, steps, 1e-5)))
+                .batchSize(128).epochs(o.epochs()).seed(o.seed()).earlyStopping(3).checkpoint(o.out().resolve("checkpoint.safetensors"))
+                .listener(new ProgressBar(log, "cnn", o.epochs())).build()) {
+            log.printf(Locale.ROOT, "training with %d data-parallel replicas%n", t.replicas());
+            th = t.fit(split.train(), split.validation());
+        }
+        ModelFile.save(teacher, o.out().resolve("model-fp32.safetensors"));
+        double speedup = dataParallelSpeedup(split.train());
+
+        section("2. evaluate against baselines (test set)");
+        ClassificationReport fp32 = report(teacher::predict, test);
+        int majority = Baselines.majorityClass(split.train().labels(), CLASSES);
+        double majorityAcc = ClassificationReport.of(Baselines.constant(test.size(), CLASSES, majority), test.labels(), CLASSES).accuracy();
+        int nLin = Math.min(split.train().size(), o.quick() ? 2000 : 10000);
+        float[] xLin;
+        try (Tensor x = split.train().images(0, nLin)) {
+            xLin = x.toFloatArray();
+        }
+        Baselines.Linear lin = Baselines.linear(xLin, split.train().head(nLin).labels(), nLin, 784, CLASSES, 10.0);
+        float[] xTest;
+        try (Tensor x = test.images(0, test.size())) {
+            xTest = x.toFloatArray();
+        }
+        double linAcc = ClassificationReport.of(lin.probabilities(xTest, test.size()), test.labels(), CLASSES).accuracy();
+        log.printf(Locale.ROOT, "accuracy: CNN %.4f | linear least-squares baseline (%d images) %.4f | majority class %.4f%n", fp32.accuracy(), nLin, linAcc, majorityAcc);
+        log.printf(Locale.ROOT, "top-2 accuracy %.4f, macro F1 %.4f; per class (sliced metrics):%n", fp32.topK(2), fp32.macroF1());
+        log.print(fp32.table(FashionMnist.CLASSES.toArray(String[]::new)));
+
+        section("3. prune gradually with fine-tuning, and quantize (PTQ)");
+        Sequential pruned = ModelFile.load(o.out().resolve("model-fp32.safetensors"));
+        double[] stages = o.quick() ? new double[] {0.6, 0.9} : new double[] {0.5, 0.75, 0.9};
+        for (double s : stages) {
+            Map<String, PruningMask> masks = Pruning.prune(pruned, s, Pruning.Structure.UNSTRUCTURED);
+            try (Trainer t = Trainer.builder(pruned).optimizer(Optimizer.adam(0)).schedule(Schedule.constant(3e-4)).batchSize(128).epochs(1).seed(o.seed() + 1)
+                    .afterStep(() -> Models.applyMasks(pruned, masks)).listener(new ProgressBar(log, String.format(Locale.ROOT, "prune %.0f%%", 100 * s), 1)).build()) {
+                t.fit(split.train(), split.validation());
+            }
+        }
+        log.print(Pruning.report(pruned));
+        ModelFile.save(pruned, o.out().resolve("model-sparse.safetensors"));
+
+        section("4. distill a smaller student");
+        Sequential student = Models.student(o.seed());
+        float[] logits = logits(teacher, split.train());
+        Dataset distill = split.train().withTargets(logits, CLASSES);
+        History sh;
+        int studentEpochs = o.quick() ? 2 : Math.max(2, o.epochs() - 2);
+        int sSteps = stepsPerEpoch(distill, 128) * studentEpochs;
+        try (Trainer t = Trainer.builder(student).loss(Loss.distillation(4, 0.7)).optimizer(Optimizer.adam(0)).schedule(Schedule.cosine(2e-3, sSteps, 1e-5)).batchSize(128)
+                .epochs(studentEpochs).seed(o.seed() + 2).listener(new ProgressBar(log, "student", studentEpochs)).build()) {
+            sh = t.fit(distill, null);
+        }
+        ModelFile.save(student, o.out().resolve("model-student.safetensors"));
+        log.printf(Locale.ROOT, "student: %,d parameters (%.2f of the teacher's %,d)%n", student.parameterCount(), (double) student.parameterCount() / teacher.parameterCount(),
+                teacher.parameterCount());
+
+        section("5. time every variant on every backend");
+        List<Variant> variants = new ArrayList<>();
+        Tensor calib = split.train().images(0, Math.min(512, split.train().size()));
+        Tensor one = test.images(0, 1), batch = test.images(0, Math.min(256, test.size()));
+        double denseSparsity = Models.sparsity(teacher), prunedSparsity = Models.sparsity(pruned);
+        for (Backend b : Tessera.backends()) {
+            if (!b.availability().available() || !b.automatic() || b.memoryKind() != MemoryKind.HOST) continue;
+            Ops ops = Ops.on(b);
+            try (QuantizedModel q8 = quantize(teacher, calib, ops); QuantizedModel sq8 = quantize(pruned, calib, ops)) {
+                variants.add(measure("fp32", ops, x -> teacher.predict(x, ops), test, one, batch, denseSparsity, teacher.parameterCount(), teacher.parameterBytes()));
+                variants.add(measure("int8", ops, q8::predict, test, one, batch, denseSparsity, q8.parameterCount(), q8.parameterBytes()));
+                variants.add(measure("sparse", ops, x -> pruned.predict(x, ops), test, one, batch, prunedSparsity, Models.nonZeros(pruned), Models.sparseBytes(pruned, pruned.parameterBytes(), false)));
+                variants.add(measure("sparse-int8", ops, sq8::predict, test, one, batch, prunedSparsity, Models.nonZeros(pruned), Models.sparseBytes(pruned, sq8.parameterBytes(), true)));
+                variants.add(measure("student", ops, x -> student.predict(x, ops), test, one, batch, 0, student.parameterCount(), student.parameterBytes()));
+            }
+        }
+        calib.close();
+        one.close();
+        batch.close();
+
+        section("6. summary");
+        log.print(SummaryTable.of(variants));
+        List<String> targets = new ArrayList<>();
+        int missed = Targets.check(variants, fp32.accuracy(), teacher.parameterCount(), student.parameterCount(), speedup, targets);
+        targets.forEach(log::println);
+        Results r = new Results(th, sh, fp32, majorityAcc, linAcc, variants, targets, missed, Trainer.defaultReplicas(), speedup);
+        writeSummary(r);
+        Report.write(o.out().resolve("report.html"), r, o);
+        log.printf(Locale.ROOT, "wrote %s and %s in %.0f s total%n", o.out().resolve("report.html"), o.out().resolve("summary.json"), (System.nanoTime() - start) / 1e9);
+        teacher.close();
+        pruned.close();
+        student.close();
+        return r;
+    }
+
+    /** Images/s of 2 data-parallel replicas over 1 replica on 1 thread, on a slice of the training set. */
+    private double dataParallelSpeedup(Dataset train) {
+        int threads = Tessera.threads();
+        if (threads < 2) return Double.NaN;
+        Dataset part = train.head(o.quick() ? 1024 : 4096);
+        double[] ips = new double[2];
+        for (int k = 0; k < 2; k++) {
+            int replicas = k == 0 ? 1 : threads;
+            if (k == 0) Tessera.setThreads(1);
+            try (Sequential m = Models.teacher(o.seed());
+                    Trainer t = Trainer.builder(m).replicas(replicas).batchSize(128).epochs(2).seed(o.seed()).build()) {
+                History h = t.fit(part, null);
+                ips[k] = h.last().imagesPerSecond();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            } finally {
+                if (k == 0) Tessera.setThreads(threads);
+            }
+        }
+        log.printf(Locale.ROOT, "data-parallel training: %,.0f images/s on 1 thread, %,.0f with %d replicas on %d threads (%.2fx)%n", ips[0], ips[1], threads, threads,
+                ips[1] / ips[0]);
+        return ips[1] / ips[0];
+    }
+
+    private QuantizedModel quantize(Sequential m, Tensor calib, Ops ops) {
+        return QuantizedModel.builder(m).calibration(Calibration.percentile(99.99)).calibrate(calib).build(ops);
+    }
+
+    private Variant measure(String name, Ops ops, Function<Tensor, Tensor> predict, Dataset test, Tensor one, Tensor batch, double sparsity, long params, long bytes) {
+        double acc = report(predict, test).accuracy();
+        double lat = Timing.latencyMs(predict, one, o.quick() ? 20 : 100, o.quick() ? 50 : 300);
+        double thr = Timing.throughput(predict, batch, o.quick() ? 0.3 : 1.5);
+        Variant v = new Variant(name, ops.backendName(), acc, sparsity, params, bytes, lat, thr);
+        log.printf(Locale.ROOT, "  %-12s %-7s accuracy %.4f  batch-1 %.3f ms  batch-256 %,.0f img/s%n", name, v.backend(), acc, lat, thr);
+        return v;
+    }
+
+    private static ClassificationReport report(Function<Tensor, Tensor> predict, Dataset data) {
+        float[] probs = new float[data.size() * CLASSES];
+        for (int from = 0; from < data.size(); from += 256) {
+            int to = Math.min(data.size(), from + 256);
+            try (Tensor x = data.images(from, to); Tensor y = predict.apply(x)) {
+                System.arraycopy(ClassificationReport.softmax(y.toFloatArray(), CLASSES), 0, probs, from * CLASSES, (to - from) * CLASSES);
+            }
+        }
+        return ClassificationReport.of(probs, data.labels(), CLASSES);
+    }
+
+    private static float[] logits(Sequential m, Dataset data) {
+        float[] out = new float[data.size() * CLASSES];
+        for (int from = 0; from < data.size(); from += 256) {
+            int to = Math.min(data.size(), from + 256);
+            try (Tensor x = data.images(from, to); Tensor y = m.predict(x)) {
+                System.arraycopy(y.toFloatArray(), 0, out, from * CLASSES, (to - from) * CLASSES);
+            }
+        }
+        return out;
+    }
+
+    private static int stepsPerEpoch(Dataset d, int batch) {
+        return (d.size() + batch - 1) / batch;
+    }
+
+    private void section(String title) {
+        log.println();
+        log.println("== " + title);
+    }
+
+    private void writeSummary(Results r) throws IOException {
+        Map<String, Object> root = new LinkedHashMap<>();
+        List<Object> vs = new ArrayList<>();
+        for (Variant v : r.variants()) vs.add(v.json());
+        root.put("variants", vs);
+        root.put("quick", o.quick());
+        root.put("baselines", Map.of("majority_class", Variant.round(r.majorityAccuracy(), 4), "linear", Variant.round(r.linearAccuracy(), 4)));
+        root.put("data_parallel_speedup", Double.isNaN(r.dataParallelSpeedup()) ? null : Variant.round(r.dataParallelSpeedup(), 3));
+        root.put("targets_missed", r.targetsMissed());
+        Files.writeString(o.out().resolve("summary.json"), Json.write(root) + "\n");
+    }
+}

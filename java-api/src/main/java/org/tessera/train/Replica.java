@@ -1,0 +1,153 @@
+package org.tessera.train;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.tessera.Ops;
+import org.tessera.Tensor;
+import org.tessera.kernels.DType;
+import org.tessera.nn.BatchNorm;
+import org.tessera.nn.Conv2d;
+import org.tessera.nn.Dropout;
+import org.tessera.nn.Flatten;
+import org.tessera.nn.GlobalAvgPool;
+import org.tessera.nn.Layer;
+import org.tessera.nn.Linear;
+import org.tessera.nn.Nonlinearity;
+import org.tessera.nn.Pool2d;
+import org.tessera.nn.Sequential;
+import org.tessera.nn.Softmax;
+
+/**
+ * One copy of the training computation of a model: the layers' backprops, activation and gradient buffers for
+ * up to {@code maxBatch} examples, and its own parameter gradients. Replicas share the model's parameters
+ * (read during forward and backward; written only by the optimizer between steps).
+ */
+final class Replica implements AutoCloseable {
+    private final List<Backprop> layers = new ArrayList<>();
+    private final List<String> labels = new ArrayList<>();
+    private final Tensor[] acts, grads;
+    private final List<Param> params = new ArrayList<>();
+    private final int maxBatch;
+
+    Replica(Sequential model, Ops ops, int maxBatch, SplittableRandom rng) {
+        this.maxBatch = maxBatch;
+        List<Layer> ls = model.layers();
+        acts = new Tensor[ls.size() + 1];
+        grads = new Tensor[ls.size() + 1];
+        long[] shape = model.inputShape();
+        try {
+            for (int i = 0; i < ls.size(); i++) {
+                Layer l = ls.get(i);
+                long[] out = l.outputShape(shape);
+                labels.add(i + " " + l.type());
+                layers.add(backprop(l, ops, shape, out, maxBatch, i + ".", rng.split()));
+                acts[i + 1] = Tensor.allocate(DType.F32, batched(maxBatch, out));
+                grads[i + 1] = Tensor.allocate(DType.F32, batched(maxBatch, out));
+                shape = out;
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        for (Backprop b : layers) params.addAll(b.params());
+    }
+
+    private static Backprop backprop(Layer l, Ops ops, long[] in, long[] out, int maxBatch, String prefix, SplittableRandom rng) {
+        return switch (l) {
+            case Linear lin -> new LinearBackprop(lin, ops, prefix);
+            case Conv2d conv -> new ConvBackprop(conv, ops, prefix);
+            case BatchNorm bn -> new BatchNormBackprop(bn, prefix, maxBatch * numel(out));
+            case Nonlinearity act -> new ActivationBackprop(act, ops);
+            case Pool2d pool -> new PoolBackprop(pool, ops, out, maxBatch);
+            case GlobalAvgPool g -> new GlobalAvgPoolBackprop(ops);
+            case Flatten f -> new FlattenBackprop(in);
+            case Dropout d -> new DropoutBackprop(d.p(), maxBatch * numel(out), rng);
+            case Softmax s -> new SoftmaxBackprop(s.isLog());
+            default -> throw new IllegalArgumentException("training does not support layer type " + l.type());
+        };
+    }
+
+    /** Runs forward (training mode), the loss and backward on {@code batch}; returns the summed loss. */
+    double forwardBackward(Batch batch, Loss loss, double scale) {
+        int n = requireSize(batch.size());
+        Tensor x = batch.x();
+        int last = layers.size();
+        Tensor[] a = new Tensor[last + 1];
+        a[0] = x;
+        for (int i = 0; i < last; i++) {
+            a[i + 1] = acts[i + 1].slice(0, 0, n);
+            layers.get(i).forward(a[i], a[i + 1], true);
+        }
+        Tensor dOut = grads[last].slice(0, 0, n);
+        double value = loss.forwardBackward(a[last], batch, scale, dOut);
+        if (!Double.isFinite(value)) return value;
+        for (int i = last - 1; i >= 0; i--) {
+            layers.get(i).backward(a[i], a[i + 1], grads[i + 1].slice(0, 0, n), i == 0 ? null : grads[i].slice(0, 0, n));
+        }
+        return value;
+    }
+
+    /** The model's output for {@code x} in training or evaluation mode (a view of this replica's buffer). */
+    Tensor forward(Tensor x, boolean training) {
+        int n = requireSize((int) x.dim(0));
+        Tensor in = x;
+        for (int i = 0; i < layers.size(); i++) {
+            Tensor out = acts[i + 1].slice(0, 0, n);
+            layers.get(i).forward(in, out, training);
+            in = out;
+        }
+        return in;
+    }
+
+    /** The output of the last forward pass for the first n examples. */
+    Tensor output(int n) {
+        return acts[layers.size()].slice(0, 0, n);
+    }
+
+    /** The label ("3 relu") of the first layer whose last output holds a NaN or infinity among n examples, or null. */
+    String firstNonFiniteLayer(int n) {
+        for (int i = 1; i < acts.length; i++) {
+            MemorySegment s = acts[i].slice(0, 0, n).segment();
+            for (long j = 0, len = s.byteSize() / 4; j < len; j++) {
+                if (!Float.isFinite(s.getAtIndex(ValueLayout.JAVA_FLOAT, j))) return labels.get(i - 1);
+            }
+        }
+        return null;
+    }
+
+    List<Param> params() {
+        return params;
+    }
+
+    List<Backprop> layers() {
+        return layers;
+    }
+
+    private int requireSize(int n) {
+        if (n < 1 || n > maxBatch) throw new IllegalArgumentException("batch of " + n + " examples; this trainer was built for 1.." + maxBatch);
+        return n;
+    }
+
+    private static long[] batched(int n, long[] shape) {
+        long[] s = new long[shape.length + 1];
+        s[0] = n;
+        System.arraycopy(shape, 0, s, 1, shape.length);
+        return s;
+    }
+
+    private static long numel(long[] shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    @Override
+    public void close() {
+        for (Backprop b : layers) b.close();
+        for (Tensor t : acts) if (t != null) t.close();
+        for (Tensor t : grads) if (t != null) t.close();
+    }
+}

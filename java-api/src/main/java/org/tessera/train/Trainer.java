@@ -1,0 +1,449 @@
+package org.tessera.train;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import org.tessera.Ops;
+import org.tessera.Tensor;
+import org.tessera.data.Augmentation;
+import org.tessera.data.DataLoader;
+import org.tessera.data.Dataset;
+import org.tessera.kernels.WorkerPool;
+import org.tessera.nn.NonFiniteException;
+import org.tessera.nn.Sequential;
+
+/**
+ * Trains a {@link Sequential} model with synchronous data parallelism: each step splits the global batch into
+ * contiguous shards, one per replica; the replicas run forward and backward at the same time on the library's
+ * worker threads (each replica's kernels then run single-threaded); their gradients are summed in replica
+ * order (so a run is deterministic for a given seed and replica count) and one optimizer step updates the
+ * shared parameters. With one replica the kernels use every worker thread instead (intra-op parallelism).
+ *
+ * <pre>{@code
+ * try (Trainer t = Trainer.builder(model).optimizer(Optimizer.adam(0)).schedule(Schedule.constant(1e-3))
+ *         .batchSize(128).epochs(5).build()) {
+ *     History h = t.fit(train, validation);
+ * }
+ * }</pre>
+ *
+ * <p>Safety: a NaN or infinite loss stops training with a {@link NonFiniteException} naming the step and the
+ * first layer whose output went non-finite; a non-finite gradient names the step and the parameter.
+ */
+public final class Trainer implements AutoCloseable {
+    private final Sequential model;
+    private final Loss loss;
+    private final Optimizer optimizer;
+    private final Schedule schedule;
+    private final int batchSize, epochs, patience;
+    private final long seed;
+    private final double clipNorm;
+    private final Augmentation augment;
+    private final boolean prefetch;
+    private final Path checkpoint;
+    private final TrainingListener listener;
+    private final Runnable afterStep;
+    private final Replica[] replicas;
+    private final double[] shardLoss;
+    private final int[] shardCorrect;
+    private int startEpoch;
+    private long step;
+
+    private Trainer(Builder b) {
+        this.model = b.model;
+        this.loss = b.loss;
+        this.optimizer = b.optimizer;
+        this.schedule = b.schedule;
+        this.batchSize = b.batchSize;
+        this.epochs = b.epochs;
+        this.patience = b.patience;
+        this.seed = b.seed;
+        this.clipNorm = b.clipNorm;
+        this.augment = b.augment;
+        this.prefetch = b.prefetch;
+        this.checkpoint = b.checkpoint;
+        this.listener = b.listener;
+        this.afterStep = b.afterStep;
+        int n = b.replicas > 0 ? b.replicas : defaultReplicas();
+        this.replicas = new Replica[n];
+        SplittableRandom rng = new SplittableRandom(seed);
+        try {
+            for (int r = 0; r < n; r++) replicas[r] = new Replica(model, b.ops, (batchSize + n - 1) / n, rng.split());
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        this.shardLoss = new double[n];
+        this.shardCorrect = new int[n];
+    }
+
+    /**
+     * The replica count when none is set: one per worker thread (data parallelism), measured faster than one
+     * replica with multi-threaded kernels for the small CNNs this targets (bench/RESULTS.md, "Training").
+     */
+    public static int defaultReplicas() {
+        return WorkerPool.shared().threads();
+    }
+
+    /** A builder for training {@code model} (whose parameters are updated in place). */
+    public static Builder builder(Sequential model) {
+        return new Builder(model);
+    }
+
+    /** Replicas (shards per step). */
+    public int replicas() {
+        return replicas.length;
+    }
+
+    /** Optimizer steps taken (including those before a resume). */
+    public long steps() {
+        return step;
+    }
+
+    /**
+     * Continues from a checkpoint written by this trainer's configuration: parameters, optimizer state, step and
+     * epoch are restored; {@link #fit} then runs the remaining epochs.
+     *
+     * @throws IOException if the file is unreadable or does not match the model
+     */
+    public Trainer resume(Path file) throws IOException {
+        Checkpoint.State s = Checkpoint.load(file, model, optimizer);
+        startEpoch = s.epoch() + 1;
+        step = s.step();
+        model.parametersChanged();
+        return this;
+    }
+
+    /**
+     * Trains on {@code train} (shuffled each epoch) and, after each epoch, evaluates on {@code validation}
+     * (may be null). With early stopping, training ends after {@code patience} epochs without a lower
+     * validation loss and the best epoch's parameters are restored.
+     */
+    public History fit(Dataset train, Dataset validation) throws IOException {
+        Objects.requireNonNull(train, "train");
+        if (patience > 0 && validation == null) throw new IllegalArgumentException("early stopping needs a validation set");
+        requireShape(train, "training");
+        if (validation != null) requireShape(validation, "validation");
+        List<EpochStats> done = new ArrayList<>();
+        double bestLoss = Double.POSITIVE_INFINITY;
+        int bestEpoch = -1, sinceBest = 0;
+        boolean stopped = false;
+        Snapshot best = null;
+        try (DataLoader loader = new DataLoader(train, batchSize, true, seed, augment, prefetch)) {
+            for (int epoch = startEpoch; epoch < epochs; epoch++) {
+                long stall0 = loader.stallNanos(), t0 = System.nanoTime();
+                double lossSum = 0;
+                long correct = 0, seen = 0;
+                int b = 0;
+                for (Batch batch : loader.epoch(epoch)) {
+                    double[] r = step(batch);
+                    lossSum += r[0];
+                    correct += (long) r[1];
+                    seen += batch.size();
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    listener.onBatch(epoch, b++, loader.batches(), lossSum / seen, (double) correct / seen, seen / secs);
+                }
+                double secs = (System.nanoTime() - t0) / 1e9;
+                model.parametersChanged();
+                double[] val = validation == null ? new double[] {Double.NaN, Double.NaN} : evaluate(validation);
+                EpochStats stats = new EpochStats(epoch, lossSum / seen, loss instanceof MeanSquaredError ? Double.NaN : (double) correct / seen, val[0], val[1],
+                        seen / secs, secs, (loader.stallNanos() - stall0) / 1e9, schedule.rate(Math.max(0, step - 1)));
+                done.add(stats);
+                listener.onEpoch(stats);
+                if (checkpoint != null) Checkpoint.save(checkpoint, model, optimizer, epoch, step, seed);
+                if (validation != null && val[0] < bestLoss) {
+                    bestLoss = val[0];
+                    bestEpoch = epoch;
+                    sinceBest = 0;
+                    if (patience > 0) best = Snapshot.of(model);
+                } else if (patience > 0 && ++sinceBest >= patience) {
+                    stopped = epoch + 1 < epochs;
+                    break;
+                }
+            }
+        }
+        if (stopped && best != null) {
+            best.restore(model);
+            model.parametersChanged();
+        }
+        return new History(List.copyOf(done), bestEpoch, stopped);
+    }
+
+    /** One optimizer step on {@code batch}; returns {summed loss, correct predictions}. */
+    double[] step(Batch batch) {
+        int n = batch.size(), shards = Math.min(replicas.length, n);
+        double scale = 1.0 / n;
+        if (shards == 1) {
+            runShard(0, batch, scale);
+        } else {
+            WorkerPool.shared().parallelFor(shards, r -> runShard(r, batch.slice(n * r / shards, n * (r + 1) / shards), scale));
+        }
+        double total = 0;
+        int correct = 0;
+        for (int r = 0; r < shards; r++) {
+            if (!Double.isFinite(shardLoss[r])) {
+                int from = n * r / shards;
+                String layer = replicas[r].firstNonFiniteLayer(n * (r + 1) / shards - from);
+                throw new NonFiniteException("step " + step + ": the loss is " + shardLoss[r] + (layer == null ? " (every layer's output is finite: the loss itself overflowed; check the targets)"
+                        : "; the first layer with a NaN or infinite output is layer " + layer));
+            }
+            total += shardLoss[r];
+            correct += shardCorrect[r];
+        }
+        List<Param> params = replicas[0].params();
+        allReduce(params, shards);
+        checkGradients(params);
+        if (clipNorm > 0) clip(params, clipNorm);
+        optimizer.step(params, schedule.rate(step));
+        List<BatchNormBackprop> bns = new ArrayList<>(shards);
+        for (int i = 0; i < replicas[0].layers().size(); i++) {
+            if (!(replicas[0].layers().get(i) instanceof BatchNormBackprop)) continue;
+            bns.clear();
+            for (int r = 0; r < shards; r++) bns.add((BatchNormBackprop) replicas[r].layers().get(i));
+            BatchNormBackprop.updateRunning(bns);
+        }
+        step++;
+        if (afterStep != null) afterStep.run();
+        return new double[] {total, correct};
+    }
+
+    private void runShard(int r, Batch shard, double scale) {
+        Replica rep = replicas[r];
+        shardLoss[r] = rep.forwardBackward(shard, loss, scale);
+        shardCorrect[r] = shard.labels() == null ? 0 : countCorrect(rep.output(shard.size()), shard);
+    }
+
+    /** Sums every replica's gradients into replica 0's, in replica order (deterministic). */
+    private void allReduce(List<Param> params, int shards) {
+        for (int r = 1; r < shards; r++) {
+            List<Param> other = replicas[r].params();
+            for (int p = 0; p < params.size(); p++) {
+                MemorySegment acc = params.get(p).grad().segment(), add = other.get(p).grad().segment();
+                for (long i = 0, len = acc.byteSize() / 4; i < len; i++) {
+                    acc.setAtIndex(ValueLayout.JAVA_FLOAT, i, acc.getAtIndex(ValueLayout.JAVA_FLOAT, i) + add.getAtIndex(ValueLayout.JAVA_FLOAT, i));
+                }
+            }
+        }
+    }
+
+    private void checkGradients(List<Param> params) {
+        for (Param p : params) {
+            MemorySegment g = p.grad().segment();
+            for (long i = 0, len = g.byteSize() / 4; i < len; i++) {
+                float v = g.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                if (!Float.isFinite(v)) throw new NonFiniteException("step " + step + ": the gradient of parameter " + p.name() + " is " + v + " at element " + i);
+            }
+        }
+    }
+
+    /** Scales all gradients so their global L2 norm is at most {@code max}. */
+    static double clip(List<Param> params, double max) {
+        double sq = 0;
+        for (Param p : params) {
+            MemorySegment g = p.grad().segment();
+            for (long i = 0, len = g.byteSize() / 4; i < len; i++) {
+                double v = g.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                sq += v * v;
+            }
+        }
+        double norm = Math.sqrt(sq);
+        if (norm <= max) return norm;
+        float f = (float) (max / norm);
+        for (Param p : params) {
+            MemorySegment g = p.grad().segment();
+            for (long i = 0, len = g.byteSize() / 4; i < len; i++) g.setAtIndex(ValueLayout.JAVA_FLOAT, i, g.getAtIndex(ValueLayout.JAVA_FLOAT, i) * f);
+        }
+        return norm;
+    }
+
+    /** {mean loss, accuracy} of the model (evaluation mode) on {@code data}. */
+    public double[] evaluate(Dataset data) {
+        Replica rep = replicas[0];
+        int chunk = (batchSize + replicas.length - 1) / replicas.length;
+        double total = 0;
+        long correct = 0;
+        int[] labels = data.labels();
+        try (Tensor grad = Tensor.allocate(org.tessera.kernels.DType.F32, chunk, model.outputShape()[0])) {
+            for (int from = 0; from < data.size(); from += chunk) {
+                int n = Math.min(chunk, data.size() - from);
+                try (Tensor xs = data.images(from, from + n); Tensor ts = data.targetWidth() == 0 ? null : Tensor.of(data.targets(from, from + n), n, data.targetWidth())) {
+                    Batch batch = new Batch(xs, labels, from, ts);
+                    Tensor out = rep.forward(xs, false);
+                    total += loss.forwardBackward(out, batch, 0, grad.slice(0, 0, n));
+                    correct += countCorrect(out, batch);
+                }
+            }
+        }
+        return new double[] {total / data.size(), loss instanceof MeanSquaredError ? Double.NaN : (double) correct / data.size()};
+    }
+
+    private static int countCorrect(Tensor out, Batch batch) {
+        MemorySegment o = out.segment();
+        int n = (int) out.dim(0), k = (int) (out.numel() / Math.max(1, n)), correct = 0;
+        for (int r = 0; r < n; r++) {
+            int arg = 0;
+            float best = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < k; j++) {
+                float v = o.getAtIndex(ValueLayout.JAVA_FLOAT, (long) r * k + j);
+                if (v > best) {
+                    best = v;
+                    arg = j;
+                }
+            }
+            if (arg == batch.label(r)) correct++;
+        }
+        return correct;
+    }
+
+    private void requireShape(Dataset d, String what) {
+        if (!java.util.Arrays.equals(d.exampleShape(), model.inputShape())) {
+            throw new IllegalArgumentException(what + " examples are " + java.util.Arrays.toString(d.exampleShape()) + " but the model takes "
+                    + java.util.Arrays.toString(model.inputShape()));
+        }
+    }
+
+    /** Frees the replicas' buffers (not the model). */
+    @Override
+    public void close() {
+        for (Replica r : replicas) if (r != null) r.close();
+    }
+
+    /** Options for a {@link Trainer}; defaults: cross-entropy, Adam at 1e-3, batch 128, 1 epoch, seed 0. */
+    public static final class Builder {
+        private final Sequential model;
+        private Ops ops = Ops.auto();
+        private Loss loss = Loss.crossEntropy();
+        private Optimizer optimizer = Optimizer.adam(0);
+        private Schedule schedule = Schedule.constant(1e-3);
+        private int batchSize = 128, epochs = 1, replicas, patience;
+        private long seed;
+        private double clipNorm;
+        private Augmentation augment = Augmentation.NONE;
+        private boolean prefetch = true;
+        private Path checkpoint;
+        private TrainingListener listener = TrainingListener.none();
+        private Runnable afterStep;
+
+        private Builder(Sequential model) {
+            this.model = Objects.requireNonNull(model, "model");
+        }
+
+        /** The backend the kernels run on. */
+        public Builder ops(Ops ops) {
+            this.ops = Objects.requireNonNull(ops, "ops");
+            return this;
+        }
+
+        /** The loss (on the model's output; end models in logits, not softmax, for cross-entropy). */
+        public Builder loss(Loss loss) {
+            this.loss = Objects.requireNonNull(loss, "loss");
+            return this;
+        }
+
+        /** The optimizer. */
+        public Builder optimizer(Optimizer optimizer) {
+            this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+            return this;
+        }
+
+        /** The learning rate per step. */
+        public Builder schedule(Schedule schedule) {
+            this.schedule = Objects.requireNonNull(schedule, "schedule");
+            return this;
+        }
+
+        /** Examples per step (the global batch, split across replicas). */
+        public Builder batchSize(int batchSize) {
+            if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** Epochs to train. */
+        public Builder epochs(int epochs) {
+            if (epochs < 0) throw new IllegalArgumentException("epochs must be >= 0, got " + epochs);
+            this.epochs = epochs;
+            return this;
+        }
+
+        /** Data-parallel replicas (default {@link #defaultReplicas()}; 1: multi-threaded kernels instead). */
+        public Builder replicas(int replicas) {
+            if (replicas < 1) throw new IllegalArgumentException("replicas must be >= 1, got " + replicas);
+            this.replicas = replicas;
+            return this;
+        }
+
+        /** Seed of shuffling, augmentation and dropout. */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** Clips the global gradient norm to {@code maxNorm} (0: off). */
+        public Builder clipGradientNorm(double maxNorm) {
+            if (!(maxNorm >= 0)) throw new IllegalArgumentException("max norm must be >= 0, got " + maxNorm);
+            this.clipNorm = maxNorm;
+            return this;
+        }
+
+        /** Stops after {@code patience} epochs without a lower validation loss and restores the best parameters. */
+        public Builder earlyStopping(int patience) {
+            if (patience < 1) throw new IllegalArgumentException("patience must be >= 1, got " + patience);
+            this.patience = patience;
+            return this;
+        }
+
+        /** Training-time augmentation. */
+        public Builder augmentation(Augmentation augment) {
+            this.augment = Objects.requireNonNull(augment, "augment");
+            return this;
+        }
+
+        /** Whether batches are prefetched on a background thread (default true). */
+        public Builder prefetch(boolean prefetch) {
+            this.prefetch = prefetch;
+            return this;
+        }
+
+        /** Writes a checkpoint (model, optimizer state, epoch, step) to {@code file} after every epoch. */
+        public Builder checkpoint(Path file) {
+            this.checkpoint = file;
+            return this;
+        }
+
+        /** Progress callbacks. */
+        public Builder listener(TrainingListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /** Runs after every optimizer step (e.g. re-applies pruning masks). */
+        public Builder afterStep(Runnable hook) {
+            this.afterStep = hook;
+            return this;
+        }
+
+        /** The trainer; it allocates its replicas' buffers now. */
+        public Trainer build() {
+            return new Trainer(this);
+        }
+    }
+
+    /** A copy of every model parameter (BatchNorm statistics included), for early stopping. */
+    private record Snapshot(List<float[]> values) {
+        static Snapshot of(Sequential model) {
+            List<float[]> v = new ArrayList<>();
+            for (Tensor t : model.parameters().values()) v.add(t.toFloatArray());
+            return new Snapshot(v);
+        }
+
+        void restore(Sequential model) {
+            int i = 0;
+            for (Tensor t : model.parameters().values()) t.copyFrom(values.get(i++));
+        }
+    }
+}
