@@ -8,6 +8,9 @@ command -v gcc >/dev/null || need+=(gcc)
 command -v g++ >/dev/null || need+=(g++)
 command -v objdump >/dev/null || need+=(binutils)
 command -v mvn >/dev/null || need+=(maven)
+# The main job's test trains on the real data; its report renders charts with AWT (fonts needed, headless).
+ls /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte* >/dev/null 2>&1 || need+=(dataset-fashion-mnist)
+command -v fc-list >/dev/null || need+=(fontconfig fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "ci: installing ${need[*]}"
