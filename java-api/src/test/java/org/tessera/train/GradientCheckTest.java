@@ -1,5 +1,6 @@
 package org.tessera.train;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -7,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.opentest4j.AssertionFailedError;
 import org.tessera.Conv2dParams;
 import org.tessera.Ops;
 import org.tessera.Pool2dParams;
@@ -34,23 +36,39 @@ class GradientCheckTest {
 
     @Test
     void depthwiseGroupedGlobalPoolRelu6TanhAndLogSoftmaxWithMse() {
-        // A fixed seed until the bug below is fixed: some seeds fail this model too (see the disabled test).
-        Sequential m = Sequential.builder(5, 5, 4).seed(1).depthwiseConv2d(3, 1).relu6().conv2d(6, 1, 0).globalAvgPool().linear(4).tanh().linear(3)
+        Sequential m = Sequential.builder(5, 5, 4).seed(SEED).depthwiseConv2d(3, 1).relu6().conv2d(6, 1, 0).globalAvgPool().linear(4).tanh().linear(3)
                 .logSoftmax().build();
-        check(m, Loss.mse(), 3, 3, 1);
+        check(m, Loss.mse(), 3, 3);
+        Sequential g = Sequential.builder(5, 5, 4).seed(SEED).depthwiseConv2d(3, 1).relu6().conv2d(6, 1, new Conv2dParams(1, 1, 0, 0, 0, 0, 1, 1, 2))
+                .globalAvgPool().linear(4).tanh().linear(3).logSoftmax().build();
+        check(g, Loss.mse(), 3, 3);
     }
 
     /**
-     * Found by this check, not yet fixed: with a 1x1 convolution (grouped or not) between the first convolution
-     * and a global average pool, the first layer's gradient is a few percent off for about one seed in five
-     * (seeds 36104415092923, 36162878432485, 36190448597701). With flatten instead of the pool it passes.
+     * A seed whose depthwise filter puts one ReLU6 input within 1e-3 of its kink: the central difference with
+     * h = 1e-3 is 3-5% off for every weight of that channel (it was once taken for a gradient bug), while the
+     * one-sided slope on the smooth side agrees. The check must pass here.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("open bug (issue 9 note): conv -> grouped 1x1 conv -> global average pool; the first layer gradient is off for some seeds")
-    void depthwiseThenGroupedConvThenGlobalPool() {
-        Sequential m = Sequential.builder(5, 5, 4).seed(36104415092923L).depthwiseConv2d(3, 1).relu6().conv2d(6, 1, new Conv2dParams(1, 1, 0, 0, 0, 0, 1, 1, 2))
+    void kinkNearTheWeightsIsNotABug() {
+        long seed = 36104415092923L;
+        Sequential m = Sequential.builder(5, 5, 4).seed(seed).depthwiseConv2d(3, 1).relu6().conv2d(6, 1, new Conv2dParams(1, 1, 0, 0, 0, 0, 1, 1, 2))
                 .globalAvgPool().linear(4).tanh().linear(3).logSoftmax().build();
-        check(m, Loss.mse(), 3, 3, 36104415092923L);
+        check(m, Loss.mse(), 3, 3, seed);
+    }
+
+    /** The check itself must fail for a gradient 5% too large (a loss that scales its gradient by 1.05). */
+    @Test
+    void aWrongGradientFails() {
+        Loss wrong = new Loss() {
+            @Override
+            public double forwardBackward(Tensor output, Batch batch, double scale, Tensor grad) {
+                return Loss.mse().forwardBackward(output, batch, scale * 1.05, grad);
+            }
+        };
+        Sequential m = Sequential.builder(5, 5, 4).seed(SEED).depthwiseConv2d(3, 1).relu6().conv2d(6, 1, 0).globalAvgPool().linear(4).tanh().linear(3)
+                .build();
+        assertThrows(AssertionFailedError.class, () -> check(m, wrong, 3, 3));
     }
 
     @Test
@@ -88,27 +106,41 @@ class GradientCheckTest {
             for (int pi = 0; pi < r.params().size(); pi++) {
                 Param p = r.params().get(pi);
                 float[] w = p.value().toFloatArray();
-                for (int s = 0; s < Math.min(12, w.length); s++) {
-                    int e = rng.nextInt(w.length);
-                    double h = 1e-3 * Math.max(1, Math.abs(w[e])); // small: fewer ReLU/max-pool kinks inside [w - h, w + h]
-                    float[] plus = w.clone(), minus = w.clone();
-                    plus[e] += (float) h;
-                    minus[e] -= (float) h;
-                    p.value().copyFrom(plus);
-                    double lp = r.forwardBackward(b, loss, 1.0);
-                    p.value().copyFrom(minus);
-                    double lm = r.forwardBackward(b, loss, 1.0);
-                    p.value().copyFrom(w);
-                    double numeric = (lp - lm) / ((double) plus[e] - minus[e]), a = analytic.get(pi)[e];
-                    if (Math.abs(numeric - a) > 2e-2 * Math.max(Math.abs(numeric), Math.abs(a)) + 3e-3) {
-                        failures.add(String.format("%s[%d]: analytic %.6f, numeric %.6f", p.name(), e, a, numeric));
+                int[] picks = rng.ints(0, w.length).distinct().limit(Math.min(12, w.length)).toArray();
+                for (int e : picks) {
+                    double a = analytic.get(pi)[e];
+                    double[] numeric = differences(r, b, loss, p, w, e, 1e-3 * Math.max(1, Math.abs(w[e])));
+                    // A kink (ReLU at 0, a max-pool tie) inside [w - h, w + h] spoils the central difference for
+                    // every weight feeding it, but leaves one side smooth: either one-sided slope may then agree.
+                    // A wrong gradient matches none of the three. (A smaller h instead drowns in float noise.)
+                    if (!agrees(a, numeric[0]) && !agrees(a, numeric[1]) && !agrees(a, numeric[2])) {
+                        failures.add(String.format("%s[%d]: analytic %.6f, numeric %.6f (one-sided %.6f, %.6f)", p.name(), e, a, numeric[0], numeric[1],
+                                numeric[2]));
                     }
                 }
             }
-            // A kink (ReLU at 0, a max-pool tie) between w - h and w + h can spoil one sample; more is a bug.
+            // Two kinks on both sides of one weight are rare enough to allow one sample; more is a bug.
             if (failures.size() > 1) fail("seed " + seed + ", " + loss + ": " + failures);
             assertTrue(r.params().size() >= 2, "the model has parameters to check");
         }
+    }
+
+    /** The central, forward and backward differences of the loss in element {@code e} of {@code p}. */
+    private static double[] differences(Replica r, Batch b, Loss loss, Param p, float[] w, int e, double h) {
+        float[] plus = w.clone(), minus = w.clone();
+        plus[e] += (float) h;
+        minus[e] -= (float) h;
+        p.value().copyFrom(plus);
+        double lp = r.forwardBackward(b, loss, 1.0);
+        p.value().copyFrom(minus);
+        double lm = r.forwardBackward(b, loss, 1.0);
+        p.value().copyFrom(w);
+        double l0 = r.forwardBackward(b, loss, 1.0);
+        return new double[] {(lp - lm) / ((double) plus[e] - minus[e]), (lp - l0) / ((double) plus[e] - w[e]), (l0 - lm) / ((double) w[e] - minus[e])};
+    }
+
+    private static boolean agrees(double analytic, double numeric) {
+        return Math.abs(numeric - analytic) <= 2e-2 * Math.max(Math.abs(numeric), Math.abs(analytic)) + 3e-3;
     }
 
     private static float[] random(SplittableRandom rng, int n, double scale) {
