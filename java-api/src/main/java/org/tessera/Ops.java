@@ -391,11 +391,11 @@ public final class Ops {
         return select(OpFamily.CONV, x.memoryKind()).kernels().int8KernelId(QuantizedConvolution.shape(x, xq, w));
     }
 
-    // ---- pooling (F32, NHWC) ----------------------------------------------------------------------
+    // ---- pooling (F32, NHWC; max pooling also U8) -----------------------------------------------------
 
-    /** Max pooling of x (n, h, w, c): a new (n, outH, outW, c). NaN propagates. */
+    /** Max pooling of x (n, h, w, c) F32 or U8: a new (n, outH, outW, c) of x's dtype. NaN propagates. */
     public Tensor maxPool2d(Tensor x, Pool2dParams params) {
-        Tensor y = x.allocateSibling(Pooling.outShape(Pooling.shape("maxPool2d", x, params)));
+        Tensor y = x.allocateSibling(Pooling.outShape(Pooling.maxShape(x, params)));
         try {
             return maxPool2d(x, params, y, null);
         } catch (RuntimeException e) {
@@ -406,7 +406,8 @@ public final class Ops {
 
     /**
      * Max pooling into y; argmax (y-shaped {@link DType#S32}, or null) receives each output's source as
-     * ih * w + iw within its image and channel, for {@link #maxPool2dBackward}. Returns y.
+     * ih * w + iw within its image and channel, for {@link #maxPool2dBackward}. Returns y. x and y may also both
+     * be {@link DType#U8} (quantized codes; argmax must then be null).
      */
     public Tensor maxPool2d(Tensor x, Pool2dParams params, Tensor y, Tensor argmax) {
         Pooling.maxPool2d(select(OpFamily.POOL, x.memoryKind()), x, params, y, argmax);

@@ -14,6 +14,16 @@ final class Pooling {
     /** The geometry of pooling x (n, h, w, c) F32 with p, or an exception naming the bad dimension. */
     static Pool2dShape shape(String op, Tensor x, Pool2dParams p) {
         require(op, "x", x, DType.F32);
+        return geometry(op, x, p);
+    }
+
+    /** {@link #shape} for max pooling, which also takes U8 codes. */
+    static Pool2dShape maxShape(Tensor x, Pool2dParams p) {
+        require("maxPool2d", "x", x, x != null && x.dtype() == DType.U8 ? DType.U8 : DType.F32);
+        return geometry("maxPool2d", x, p);
+    }
+
+    private static Pool2dShape geometry(String op, Tensor x, Pool2dParams p) {
         Objects.requireNonNull(p, "params");
         int[] d = intDims(op, "x", x);
         return new Pool2dShape(d[0], d[1], d[2], d[3], p.kh(), p.kw(), p.strideH(), p.strideW(), p.padTop(), p.padBottom(), p.padLeft(),
@@ -25,7 +35,11 @@ final class Pooling {
     }
 
     static void maxPool2d(Selection<PoolKernels> sel, Tensor x, Pool2dParams p, Tensor y, Tensor argmax) {
-        Pool2dShape s = shape("maxPool2d", x, p);
+        Pool2dShape s = maxShape(x, p);
+        if (x.dtype() == DType.U8) {
+            maxPool2dU8(sel, s, x, y, argmax);
+            return;
+        }
         requireShape("maxPool2d", "y", y, DType.F32, outShape(s));
         if (argmax != null) requireShape("maxPool2d", "argmax", argmax, DType.S32, outShape(s));
         Tensor xc = dense(x), yc = dense(y), ac = argmax == null ? null : dense(argmax);
@@ -38,6 +52,20 @@ final class Pooling {
             release(xc, x);
             release(yc, y);
             if (ac != null) release(ac, argmax);
+        }
+    }
+
+    /** Max pooling of u8 codes (quantized activations): y U8; no argmax (there is no u8 backward). */
+    private static void maxPool2dU8(Selection<PoolKernels> sel, Pool2dShape s, Tensor x, Tensor y, Tensor argmax) {
+        if (argmax != null) throw new IllegalArgumentException("maxPool2d: u8 pooling gives no argmax (it has no backward); pass null");
+        requireShape("maxPool2d", "y", y, DType.U8, outShape(s));
+        Tensor xc = dense(x), yc = dense(y);
+        try {
+            sel.kernels().maxPool2dU8(s, xc.storage(), xc.offset(), yc.storage(), yc.offset());
+            writeBack(yc, y);
+        } finally {
+            release(xc, x);
+            release(yc, y);
         }
     }
 

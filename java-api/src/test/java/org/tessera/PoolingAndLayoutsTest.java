@@ -31,6 +31,41 @@ class PoolingAndLayoutsTest {
         return Ops.on(name);
     }
 
+    /** U8 max pooling through {@link Ops}: codes pooled exactly, on a strided view too; argmax and a F32 y refused. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void u8MaxPoolingThroughOps(String backend, SplittableRandom rnd) {
+        Ops ops = ops(backend);
+        int n = 2, h = 9, w = 8, c = 40;
+        byte[] codes = new byte[n * h * w * c];
+        for (int i = 0; i < codes.length; i++) codes[i] = (byte) rnd.nextInt(256);
+        Pool2dParams p = Pool2dParams.of(2, 2, 0);
+        try (Tensor x = Tensor.of(DType.U8, codes, n, h, w, c); Tensor y = ops.maxPool2d(x, p)) {
+            assertEquals(DType.U8, y.dtype());
+            assertArrayEquals(new long[] {n, 4, 4, c}, y.shape());
+            for (int b = 0; b < n; b++) {
+                for (int i = 0; i < 4; i++) {
+                    for (int j = 0; j < 4; j++) {
+                        for (int ch = 0; ch < c; ch++) {
+                            int best = 0;
+                            for (int a = 0; a < 2; a++) {
+                                for (int e = 0; e < 2; e++) best = Math.max(best, codes[((b * h + 2 * i + a) * w + 2 * j + e) * c + ch] & 0xFF);
+                            }
+                            assertEquals(best, y.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, ((b * 4 + i) * 4 + j) * c + ch) & 0xFF);
+                        }
+                    }
+                }
+            }
+            try (Tensor f = Tensor.allocate(DType.F32, n, 4, 4, c); Tensor arg = Tensor.allocate(DType.S32, n, 4, 4, c);
+                 Tensor y2 = Tensor.allocate(DType.U8, n, 4, 4, c)) {
+                assertTrue(assertThrows(IllegalArgumentException.class, () -> ops.maxPool2d(x, p, f, null)).getMessage().contains("U8"));
+                assertTrue(assertThrows(IllegalArgumentException.class, () -> ops.maxPool2d(x, p, y2, arg)).getMessage().contains("argmax"));
+                ops.maxPool2d(x.slice(3, 1, c - 1), p, y2.slice(3, 1, c - 1), null); // strided views: dense copies in and out
+                assertEquals(y.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1), y2.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1));
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("backends")
     void poolingMatchesTheReferenceAndItsBackwardIsItsAdjoint(String backend, SplittableRandom rnd) {

@@ -125,7 +125,7 @@ public final class QuantizedModel implements AutoCloseable {
                         params += weights + channels;
                         cur = next;
                     } else if (cur != null && main instanceof Pool2d p && p.isMax()) {
-                        steps.add(U8Steps.maxPool(g.label(), shape, out, p.params()));
+                        steps.add(U8Steps.maxPool(ops, g.label(), out, p.params()));
                     } else if (cur != null && main instanceof Flatten) {
                         steps.add(U8Steps.flatten(g.label(), shape));
                     } else {

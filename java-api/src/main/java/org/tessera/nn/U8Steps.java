@@ -2,6 +2,7 @@ package org.tessera.nn;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.tessera.Ops;
 import org.tessera.Pool2dParams;
 import org.tessera.kernels.DType;
 
@@ -31,33 +32,9 @@ final class U8Steps {
         }, null);
     }
 
-    /** Max pooling of u8 codes: exact, because quantization is monotonic. */
-    static Step maxPool(String label, long[] in, long[] out, Pool2dParams p) {
-        int h = (int) in[0], w = (int) in[1], c = (int) in[2], oh = (int) out[0], ow = (int) out[1];
-        return new Step(label, out.clone(), DType.U8, (x, y) -> {
-            MemorySegment xs = x.segment(), ys = y.segment();
-            long n = x.dim(0);
-            for (long b = 0; b < n; b++) {
-                long xb = b * h * w * c, yb = b * oh * ow * c;
-                for (int oy = 0; oy < oh; oy++) {
-                    for (int ox = 0; ox < ow; ox++) {
-                        for (int ch = 0; ch < c; ch++) {
-                            int best = 0;
-                            for (int r = 0; r < p.kh(); r++) {
-                                int iy = oy * p.strideH() - p.padTop() + r;
-                                if (iy < 0 || iy >= h) continue;
-                                for (int q = 0; q < p.kw(); q++) {
-                                    int ix = ox * p.strideW() - p.padLeft() + q;
-                                    if (ix < 0 || ix >= w) continue;
-                                    best = Math.max(best, xs.get(ValueLayout.JAVA_BYTE, xb + ((long) iy * w + ix) * c + ch) & 0xFF);
-                                }
-                            }
-                            ys.set(ValueLayout.JAVA_BYTE, yb + ((long) oy * ow + ox) * c + ch, (byte) best);
-                        }
-                    }
-                }
-            }
-        }, null);
+    /** Max pooling of u8 codes on {@code ops}' pooling kernels: exact, because quantization is monotonic. */
+    static Step maxPool(Ops ops, String label, long[] out, Pool2dParams p) {
+        return new Step(label, out.clone(), DType.U8, (x, y) -> ops.maxPool2d(x, p, y, null), null);
     }
 
     /** Flatten of u8 codes, in PyTorch's (c, h, w) order like {@link Flatten}. */

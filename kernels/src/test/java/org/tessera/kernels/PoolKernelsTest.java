@@ -97,6 +97,81 @@ class PoolKernelsTest {
         }
     }
 
+    /**
+     * Shapes large enough to split over the worker pool, channels spanning whole vectors plus a tail, values
+     * from a small set (ties, -0.0 next to 0.0) with NaNs sprinkled in, at offsets, with and without argmax:
+     * bit for bit the reference, the first of equal maxima and the first NaN winning.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void vectorizedMaxPoolingIsBitExactWithTiesNansAndThreads(Variant<PoolKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        float[] values = {-1f, -0f, 0f, 0.5f, 2f, Float.NEGATIVE_INFINITY, Float.NaN};
+        for (Pool2dShape s : List.of(new Pool2dShape(3, 29, 31, 37, 3, 3, 2, 2, 1, 1, 1, 1), Pool2dShape.of(2, 28, 28, 32, 2, 2, 0),
+                new Pool2dShape(1, 9, 40, 16, 2, 3, 1, 3, 0, 1, 1, 0))) {
+            int xLen = s.n() * s.h() * s.w() * s.c(), yLen = s.n() * s.outH() * s.outW() * s.c(), xOff = 5, yOff = 3;
+            float[] x = new float[xLen];
+            for (int i = 0; i < xLen; i++) x[i] = rnd.nextInt(50) == 0 ? Float.NaN : values[rnd.nextInt(values.length - 1)];
+            float[] padded = new float[xOff + xLen];
+            System.arraycopy(x, 0, padded, xOff, xLen);
+            float[] expected = new float[yLen];
+            int[] argmax = new int[yLen];
+            reference(s, x, expected, argmax, null, false);
+            for (boolean withArgmax : new boolean[] {true, false}) {
+                try (HostStorage xs = TestData.storage(padded); HostStorage y = HostStorage.allocate(4L * (yOff + yLen));
+                     HostStorage arg = HostStorage.allocate(4L * (yOff + yLen))) {
+                    y.segment().fill((byte) 0x7f); // poison: 3.4e38, never a result here
+                    v.kernels().maxPool2dF32(s, xs, xOff, y, yOff, withArgmax ? arg : null, withArgmax ? yOff : 0);
+                    float[] got = TestData.floats(y);
+                    for (int o = 0; o < yLen; o++) {
+                        if (Float.floatToIntBits(got[yOff + o]) != Float.floatToIntBits(expected[o])) {
+                            throw new AssertionError(s + " argmax " + withArgmax + ": y[" + o + "] = " + got[yOff + o] + ", expected " + expected[o]);
+                        }
+                    }
+                    if (withArgmax) {
+                        int[] gotArg = arg.segment().asSlice(4L * yOff).toArray(ValueLayout.JAVA_INT);
+                        assertArrayEquals(argmax, gotArg, s + " argmax");
+                    }
+                }
+            }
+        }
+    }
+
+    /** u8 max pooling equals the reference on codes (0 and 255 included) for random and vector-sized shapes. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void u8MaxPoolingMatchesTheReference(Variant<PoolKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        List<Pool2dShape> shapes = new java.util.ArrayList<>(List.of(Pool2dShape.of(4, 28, 28, 32, 2, 2, 0), new Pool2dShape(2, 15, 13, 70, 3, 3, 2, 2, 1, 1,
+                1, 1)));
+        for (int i = 0; i < 30; i++) shapes.add(randomShape(rnd));
+        for (Pool2dShape s : shapes) {
+            int xLen = s.n() * s.h() * s.w() * s.c(), yLen = s.n() * s.outH() * s.outW() * s.c(), xOff = 7, yOff = 2;
+            byte[] x = new byte[xOff + xLen];
+            for (int i = xOff; i < x.length; i++) x[i] = (byte) (rnd.nextInt(4) == 0 ? (rnd.nextBoolean() ? 0 : 255) : rnd.nextInt(256));
+            float[] codes = new float[xLen];
+            for (int i = 0; i < xLen; i++) codes[i] = x[xOff + i] & 0xFF;
+            float[] expected = new float[yLen];
+            reference(s, codes, expected, new int[yLen], null, false);
+            try (HostStorage xs = HostStorage.allocate(x.length); HostStorage y = HostStorage.allocate(yOff + yLen + 1)) {
+                xs.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(x));
+                y.segment().fill((byte) 0xA5);
+                v.kernels().maxPool2dU8(s, xs, xOff, y, yOff);
+                byte[] got = y.segment().toArray(ValueLayout.JAVA_BYTE);
+                for (int o = 0; o < yLen; o++) {
+                    assertEquals((int) expected[o], got[yOff + o] & 0xFF, s + " y[" + o + "]");
+                }
+                assertEquals((byte) 0xA5, got[yOff + yLen], s + ": wrote past y");
+                assertEquals((byte) 0xA5, got[yOff - 1], s + ": wrote before y");
+            }
+        }
+        Pool2dShape s = Pool2dShape.of(1, 4, 4, 2, 2, 2, 0);
+        try (HostStorage x = HostStorage.allocate(32); HostStorage y = HostStorage.allocate(8)) {
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> v.kernels().maxPool2dU8(s, x, 0, y, 1)).getMessage().contains("y"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> v.kernels().maxPool2dU8(s, x, 0, x, 0)).getMessage().contains("overlaps"));
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void badArgumentsAreClearExceptions(Variant<PoolKernels> v) {
@@ -149,7 +224,7 @@ class PoolKernelsTest {
                                 if (x == null) continue;
                                 float v = x[((n * s.h() + ih) * s.w() + iw) * c + ch];
                                 sum += v;
-                                if (best < 0 || v > max) {
+                                if (best < 0 || v > max || (Float.isNaN(v) && !Float.isNaN(max))) {
                                     max = v;
                                     best = ih * s.w() + iw;
                                 }

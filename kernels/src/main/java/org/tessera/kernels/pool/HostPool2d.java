@@ -11,8 +11,10 @@ import org.tessera.kernels.spi.PoolKernels;
 
 /**
  * Pooling for the host backends, in Java: loops with channels innermost (NHWC keeps them contiguous, so each
- * window tap is one sequential run). Pooling moves far more bytes than it computes, so this runs at memory
- * speed in any language; both {@code native} and {@code java} serve it ({@code f32_pool2d__java}).
+ * window tap is one sequential run); max pooling (the inference hot path) runs the Vector API kernels
+ * {@link MaxPool2dF32Panama} and {@link MaxPool2dU8Panama} over the worker pool. Pooling moves far more bytes
+ * than it computes, so Java is as good as C here; both {@code native} and {@code java} serve it
+ * ({@code f32_pool2d__java}).
  * Validates every operand in Java first and holds the storages for the call.
  */
 public final class HostPool2d implements PoolKernels {
@@ -35,43 +37,23 @@ public final class HostPool2d implements PoolKernels {
         if (argmax != null) distinct("argmax", argmax, aOff, yLen, "y", y, yOff, yLen);
         Storage.acquireAll(x, y, argmax);
         try {
-            MemorySegment xs = seg(x), ys = seg(y), as = argmax == null ? null : seg(argmax);
-            int c = s.c();
-            float[] best = new float[c];
-            int[] at = new int[c];
-            // Channels innermost: every window tap reads c contiguous floats.
-            for (int n = 0; n < s.n(); n++) {
-                for (int oh = 0; oh < s.outH(); oh++) {
-                    for (int ow = 0; ow < s.outW(); ow++) {
-                        long out = (((long) n * s.outH() + oh) * s.outW() + ow) * c;
-                        java.util.Arrays.fill(best, Float.NEGATIVE_INFINITY);
-                        java.util.Arrays.fill(at, -1);
-                        for (int i = 0; i < s.kh(); i++) {
-                            int ih = oh * s.strideH() - s.padTop() + i;
-                            if (ih < 0 || ih >= s.h()) continue;
-                            for (int j = 0; j < s.kw(); j++) {
-                                int iw = ow * s.strideW() - s.padLeft() + j;
-                                if (iw < 0 || iw >= s.w()) continue;
-                                long base = xOff + (((long) n * s.h() + ih) * s.w() + iw) * c;
-                                int pos = ih * s.w() + iw;
-                                for (int ch = 0; ch < c; ch++) {
-                                    float v = xs.getAtIndex(F32, base + ch), b = best[ch];
-                                    if (at[ch] < 0 || v > b || (Float.isNaN(v) && !Float.isNaN(b))) {
-                                        best[ch] = v;
-                                        at[ch] = pos;
-                                    }
-                                }
-                            }
-                        }
-                        for (int ch = 0; ch < c; ch++) {
-                            ys.setAtIndex(F32, yOff + out + ch, best[ch]);
-                            if (as != null) as.setAtIndex(I32, aOff + out + ch, at[ch]);
-                        }
-                    }
-                }
-            }
+            MaxPool2dF32Panama.run(s, seg(x), xOff, seg(y), yOff, argmax == null ? null : seg(argmax), aOff);
         } finally {
             Storage.releaseAll(x, y, argmax);
+        }
+    }
+
+    @Override
+    public void maxPool2dU8(Pool2dShape s, Storage x, long xOff, Storage y, long yOff) {
+        long xLen = input(s), yLen = output(s);
+        Checks.block("x", x, MemoryKind.HOST, 1, xOff, 1, xLen, xLen);
+        Checks.block("y", y, MemoryKind.HOST, 1, yOff, 1, yLen, yLen);
+        distinct("y", y, yOff, yLen, "x", x, xOff, xLen);
+        Storage.acquireAll(x, y);
+        try {
+            MaxPool2dU8Panama.run(s, seg(x), xOff, seg(y), yOff);
+        } finally {
+            Storage.releaseAll(x, y);
         }
     }
 

@@ -3,7 +3,7 @@ package org.tessera.kernels.spi;
 import org.tessera.kernels.Storage;
 
 /**
- * 2-D pooling on NHWC f32 activations, forward and backward. x is (n, h, w, c), y (n, outH, outW, c); padding
+ * 2-D pooling on NHWC f32 activations, forward and backward (and u8 max pooling for quantized models). x is (n, h, w, c), y (n, outH, outW, c); padding
  * is never read (max ignores it; average divides by the window or by the in-bounds count, see
  * {@code countPadding}). Outputs are overwritten; gradients dx are overwritten, not accumulated.
  */
@@ -16,6 +16,12 @@ public interface PoolKernels {
      * element the flat index ih * w + iw of the chosen input in its image and channel (int32, y-shaped).
      */
     void maxPool2dF32(Pool2dShape shape, Storage x, long xOffset, Storage y, long yOffset, Storage argmax, long argmaxOffset);
+
+    /**
+     * Max pooling of u8 codes (quantized activations; exact, since quantization is monotonic). Offsets in bytes;
+     * y (n, outH, outW, c) u8.
+     */
+    void maxPool2dU8(Pool2dShape shape, Storage x, long xOffset, Storage y, long yOffset);
 
     /** dx = 0, then dx[argmax] += dy for every output element. */
     void maxPool2dBackwardF32(Pool2dShape shape, Storage dy, long dyOffset, Storage argmax, long argmaxOffset, Storage dx, long dxOffset);
