@@ -107,6 +107,36 @@ class TensorTest {
         }
     }
 
+    /** Transposed copies across several 32x32 tiles with ragged edges, for 1- and 4-byte elements, into views too. */
+    @Test
+    void tiledTransposedCopies(SplittableRandom rnd) {
+        for (DType type : new DType[] {DType.U8, DType.S8, DType.F32, DType.S32}) {
+            int rows = 67, cols = 45;
+            try (Tensor t = Tensor.allocate(type, rows, cols); Tensor out = Tensor.allocate(type, cols, rows); Tensor big = Tensor.allocate(type, cols + 3, rows + 5)) {
+                for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) set(t, 1 + rnd.nextInt(100), r, c);
+                out.copyFrom(t.t());
+                Tensor view = big.slice(0, 2, cols + 2).slice(1, 1, rows + 1);
+                view.copyFrom(t.t());
+                for (int r = 0; r < rows; r++) {
+                    for (int c = 0; c < cols; c++) {
+                        assertEquals(get(t, r, c), get(out, c, r), type + " [" + c + ", " + r + "]");
+                        assertEquals(get(t, r, c), get(view, c, r), type + " view [" + c + ", " + r + "]");
+                    }
+                }
+                assertEquals(0, get(big, 0, 0), "outside the view untouched");
+            }
+        }
+    }
+
+    private static void set(Tensor t, int v, long... index) {
+        if (t.dtype() == DType.F32) t.setFloat(v, index);
+        else t.setInt(v, index);
+    }
+
+    private static int get(Tensor t, long... index) {
+        return t.dtype() == DType.F32 ? (int) t.getFloat(index) : t.getInt(index);
+    }
+
     @Test
     void outOfBoundsViewsAndIndicesThrow() {
         try (Tensor t = Tensor.allocate(DType.F32, 3, 4)) {

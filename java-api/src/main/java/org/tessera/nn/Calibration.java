@@ -1,6 +1,7 @@
 package org.tessera.nn;
 
 import java.util.Arrays;
+import org.tessera.kernels.quant.QuantizeF32U8Panama;
 
 /**
  * How post-training quantization turns the activations seen on calibration batches into a u8 range
@@ -101,8 +102,7 @@ public record Calibration(String method, double percentile) {
 
         /** round-half-even(x / scale) + zeroPoint, clamped to [0, 255] (the defined clipping of calibration). */
         int quantize(float x) {
-            double q = Math.rint(x / scale) + zeroPoint;
-            return (int) Math.max(0, Math.min(255, q));
+            return QuantizeF32U8Panama.quantize(x, scale, zeroPoint);
         }
 
         float dequantize(int q) {

@@ -16,7 +16,9 @@ import org.tessera.kernels.spi.Int8Output;
  * to u8, every linear and convolution layer runs the exact int8 kernels (s8 weights per output channel, BatchNorm
  * folded first, ReLU fused as the clamp at the zero point) and requantizes to the u8 range calibrated for its
  * output, max pooling and flatten work on the u8 codes, and only layers without an int8 kernel (GELU, sigmoid,
- * softmax, average pooling, ...) or the end of the model dequantize to f32.
+ * softmax, average pooling, ...) or the end of the model dequantize to f32. Layers whose outputs sum fewer than
+ * {@link #MIN_INT8_TAPS} products (a first convolution on one image channel, depthwise filters) stay f32, where
+ * they are faster; the activation is quantized after them.
  *
  * <pre>{@code
  * QuantizedModel.Builder b = QuantizedModel.builder(model).calibration(Calibration.percentile(99.99));
@@ -26,6 +28,9 @@ import org.tessera.kernels.spi.Int8Output;
  * Thread-safe like {@link Sequential#predict}. The quantized model is independent of the original (which may be closed).
  */
 public final class QuantizedModel implements AutoCloseable {
+    /** The shortest sum (inputs per output: r * s * c / groups, or a linear layer's inputs) run in int8. */
+    public static final int MIN_INT8_TAPS = 32;
+
     private final InferencePlan plan;
     private final long bytes, params;
     private final String kernels;
@@ -73,12 +78,29 @@ public final class QuantizedModel implements AutoCloseable {
         private final List<Group> groups;
         private final Calibration.Stats[] stats; // [0]: input, [i + 1]: output of group i
         private Calibration calibration = Calibration.minMax();
+        private int weightBits = 8;
 
         Builder(Sequential model) {
             this.model = model;
             this.groups = Group.of(model.layers());
             this.stats = new Calibration.Stats[groups.size() + 1];
             for (int i = 0; i < stats.length; i++) stats[i] = new Calibration.Stats();
+        }
+
+        /**
+         * Bits per weight: 8 (default; s8 in [-127, 127]) or 7 ([-63, 63]). On AVX2 without VNNI the fast int8
+         * kernel ({@code vpmaddubsw}, u8 x s8 pairs summed in s16) is exact only when every pair of weights
+         * fits s16 against 255-valued activations; 7-bit weights always do, so every layer runs it (the int8
+         * GEMM picks it per packed matrix, see {@code Int8GemmKernels#pack}); 8-bit weights usually fall back
+         * to the exact widening kernel, about 1.6x slower on the Fashion-MNIST convolution. The price is one bit of
+         * weight precision (FBGEMM's "reduce range", applied to the weights); the main job measures its accuracy.
+         *
+         * @throws IllegalArgumentException for other bit counts
+         */
+        public Builder weightBits(int bits) {
+            if (bits != 7 && bits != 8) throw new IllegalArgumentException("weightBits must be 7 or 8, got " + bits);
+            this.weightBits = bits;
+            return this;
         }
 
         /** The range method (default {@link Calibration#minMax()}). */
@@ -109,7 +131,7 @@ public final class QuantizedModel implements AutoCloseable {
                     Group g = groups.get(gi);
                     Layer main = g.main();
                     long[] out = main.outputShape(shape);
-                    if (main instanceof WeightedLayer weighted) {
+                    if (main instanceof WeightedLayer weighted && runsInt8(weighted)) {
                         if (cur == null) {
                             cur = calibration.range(stats[gi]);
                             steps.add(U8Steps.quantize(g.label(), shape, cur));
@@ -117,7 +139,7 @@ public final class QuantizedModel implements AutoCloseable {
                         boolean u8Out = gi + 1 < groups.size() && takesU8(groups.get(gi + 1).main());
                         Calibration.Int8Range next = u8Out ? calibration.range(stats[gi + 1]) : null;
                         Int8Output epilogue = u8Out ? Int8Output.u8(next.scale(), next.zeroPoint(), g.relu()) : Int8Output.f32(g.relu());
-                        Step step = int8Step(ops, g, shape, out, Int8Input.u8(cur.scale(), cur.zeroPoint()), epilogue);
+                        Step step = int8Step(ops, g, out, Int8Input.u8(cur.scale(), cur.zeroPoint()), epilogue, weightBits);
                         steps.add(step);
                         long weights = weighted.weight().numel();
                         long channels = out[out.length - 1];
@@ -150,11 +172,20 @@ public final class QuantizedModel implements AutoCloseable {
         }
 
         private static boolean takesU8(Layer next) {
-            return next instanceof WeightedLayer || next instanceof Flatten || (next instanceof Pool2d p && p.isMax());
+            return (next instanceof WeightedLayer w && runsInt8(w)) || next instanceof Flatten || (next instanceof Pool2d p && p.isMax());
+        }
+
+        /**
+         * Whether a layer runs int8: only when each output sums at least {@link #MIN_INT8_TAPS} products. Shorter
+         * sums (a first convolution on 1 to 3 channels, depthwise filters) give the int8 GEMM nothing to win: on
+         * the Fashion-MNIST first layer (3x3x1, 9 taps) int8 took 15 ms per 256 images against f32's 6 ms.
+         */
+        static boolean runsInt8(WeightedLayer layer) {
+            return layer.weight().numel() / layer.outputs() >= MIN_INT8_TAPS;
         }
 
         /** The int8 step of a linear or convolution group: folded weights quantized per output channel. */
-        private static Step int8Step(Ops ops, Group g, long[] in, long[] out, Int8Input xq, Int8Output epilogue) {
+        private static Step int8Step(Ops ops, Group g, long[] out, Int8Input xq, Int8Output epilogue, int weightBits) {
             boolean linear = g.main() instanceof Linear;
             WeightedLayer layer = (WeightedLayer) g.main();
             int channels = layer.outputs();
@@ -165,11 +196,12 @@ public final class QuantizedModel implements AutoCloseable {
                 int row = w.length / channels;
                 float[] scales = new float[channels];
                 byte[] q = new byte[w.length];
+                float levels = (1 << (weightBits - 1)) - 1; // 127 or 63: symmetric, so -levels..levels
                 for (int o = 0; o < channels; o++) {
                     float max = 0;
                     for (int i = 0; i < row; i++) max = Math.max(max, Math.abs(w[o * row + i]));
-                    scales[o] = max > 0 ? max / 127f : 1f;
-                    for (int i = 0; i < row; i++) q[o * row + i] = (byte) Math.rint(w[o * row + i] / scales[o]);
+                    scales[o] = max > 0 ? max / levels : 1f;
+                    for (int i = 0; i < row; i++) q[o * row + i] = (byte) Math.max(-levels, Math.min(levels, Math.rint(w[o * row + i] / scales[o])));
                 }
                 Tensor bias = f.bias();
                 if (linear && SparseLinear.zeroFraction(w) >= SparseLinear.MIN_SPARSITY) {

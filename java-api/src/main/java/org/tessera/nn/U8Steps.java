@@ -5,20 +5,18 @@ import java.lang.foreign.ValueLayout;
 import org.tessera.Ops;
 import org.tessera.Pool2dParams;
 import org.tessera.kernels.DType;
+import org.tessera.kernels.quant.QuantizeF32U8Panama;
 
 /** The steps a quantized plan runs between its int8 kernels: (de)quantization, and u8 max pooling and flatten. */
 final class U8Steps {
     private U8Steps() {}
 
-    /** f32 to u8 with {@code r}; a NaN or infinite input is an error, not a silent 0 or 255. */
+    /** f32 to u8 with {@code r} (vectorized, bit for bit {@link Calibration.Int8Range#quantize}); a NaN or infinite input is an error, not a silent 0 or 255. */
     static Step quantize(String label, long[] shape, Calibration.Int8Range r) {
         return new Step(label + " (quantize to u8)", shape.clone(), DType.U8, (x, y) -> {
-            MemorySegment xs = x.segment(), ys = y.segment();
-            long n = x.numel();
-            for (long i = 0; i < n; i++) {
-                float v = xs.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-                if (!Float.isFinite(v)) throw new NonFiniteException("input of layer " + label + " holds " + v + " at element " + i);
-                ys.set(ValueLayout.JAVA_BYTE, i, (byte) r.quantize(v));
+            long bad = QuantizeF32U8Panama.run(x.segment(), y.segment(), x.numel(), r.scale(), r.zeroPoint());
+            if (bad >= 0) {
+                throw new NonFiniteException("input of layer " + label + " holds " + x.segment().getAtIndex(ValueLayout.JAVA_FLOAT, bad) + " at element " + bad);
             }
         }, null);
     }

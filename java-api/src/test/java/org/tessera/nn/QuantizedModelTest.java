@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -67,14 +68,46 @@ class QuantizedModelTest {
 
     @Test
     void layersWithoutInt8KernelsRunInF32Between(SplittableRandom rnd) {
-        try (Sequential m = Sequential.builder(6, 6, 3).seed(rnd.nextLong()).conv2d(6, 3, 1).gelu().avgPool2d(2).conv2d(4, 1, 0).relu()
+        // sums of 36, 32 and 32 products: all three weighted layers run int8
+        try (Sequential m = Sequential.builder(6, 6, 4).seed(rnd.nextLong()).conv2d(8, 3, 1).gelu().avgPool2d(2).conv2d(32, 2, 0).relu()
                 .globalAvgPool().linear(3).softmax().build()) {
-            float[] x = images(rnd, 32);
-            float[] xs = java.util.Arrays.copyOf(x, 32 * 108);
-            try (QuantizedModel q = quantize(m, Calibration.mse(), xs, 32, 0, 6, 6, 3); Tensor t = Tensor.of(xs, 32, 6, 6, 3);
+            float[] xs = java.util.Arrays.copyOf(images(rnd, 32), 32 * 144);
+            try (QuantizedModel q = quantize(m, Calibration.mse(), xs, 32, 0, 6, 6, 4); Tensor t = Tensor.of(xs, 32, 6, 6, 4);
                  Tensor ref = m.predict(t); Tensor y = q.predict(t)) {
                 KernelAssertions.assertClose("mixed", ref.toFloatArray(), y.toFloatArray(), 0.05);
                 assertEquals(3, q.summary().lines().filter(l -> l.contains(" int8")).count(), q.summary());
+            }
+        }
+    }
+
+    /** 7-bit weights (the fast AVX2 kernel's range) stay close to f32; other bit counts are refused. */
+    @Test
+    void sevenBitWeights(SplittableRandom rnd) {
+        try (Sequential m = Sequential.builder(8, 8, 4).seed(rnd.nextLong()).conv2d(16, 3, 1).relu().maxPool2d(2).flatten().linear(6).build();
+             Tensor t = Tensor.of(java.util.Arrays.copyOf(images(rnd, 16), 16 * 256), 16, 8, 8, 4)) {
+            QuantizedModel.Builder b = QuantizedModel.builder(m).weightBits(7).calibrate(t);
+            try (QuantizedModel q = b.build(Ops.auto()); Tensor ref = m.predict(t); Tensor y = q.predict(t)) {
+                assertEquals(2, q.summary().lines().filter(l -> l.contains(" int8")).count(), q.summary());
+                KernelAssertions.assertClose("7-bit weights", ref.toFloatArray(), y.toFloatArray(), 0.05);
+            }
+            assertThrows(IllegalArgumentException.class, () -> QuantizedModel.builder(m).weightBits(4));
+            assertThrows(IllegalArgumentException.class, () -> QuantizedModel.builder(m).weightBits(9));
+        }
+    }
+
+    /** Sums shorter than MIN_INT8_TAPS (a 3x3 filter on one channel: 9) stay f32, and the activation is quantized after them. */
+    @Test
+    void shortSumLayersStayF32(SplittableRandom rnd) {
+        try (Sequential m = Sequential.builder(8, 8, 1).seed(rnd.nextLong()).conv2d(16, 3, 1).relu().maxPool2d(2).conv2d(8, 3, 1).relu().flatten()
+                .linear(5).build()) {
+            float[] xs = java.util.Arrays.copyOf(images(rnd, 16), 16 * 64);
+            try (QuantizedModel q = quantize(m, Calibration.minMax(), xs, 16, 0, 8, 8, 1); Tensor t = Tensor.of(xs, 16, 8, 8, 1);
+                 Tensor ref = m.predict(t); Tensor y = q.predict(t)) {
+                List<String> lines = q.summary().lines().toList();
+                assertTrue(lines.get(0).startsWith("0-1 conv2d+relu ") && !lines.get(0).contains("int8"), q.summary());
+                assertTrue(lines.stream().anyMatch(l -> l.startsWith("3-4 conv2d+relu (quantize to u8)")), q.summary());
+                assertEquals(2, lines.stream().filter(l -> l.contains(" int8")).count(), q.summary());
+                KernelAssertions.assertClose("short sums in f32", ref.toFloatArray(), y.toFloatArray(), 0.05);
             }
         }
     }
