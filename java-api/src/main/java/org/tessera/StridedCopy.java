@@ -83,16 +83,12 @@ final class StridedCopy {
 
     private static final int TILE = 32;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
-    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED;
 
     /** One element (typed access: a bulk copy call per element costs several times more). Indices in elements. */
     private static void element(MemorySegment src, long s, MemorySegment dst, long d, int bytes) {
         switch (bytes) {
             case 4 -> dst.set(I32, 4 * d, src.get(I32, 4 * s));
             case 1 -> dst.set(ValueLayout.JAVA_BYTE, d, src.get(ValueLayout.JAVA_BYTE, s));
-            case 2 -> dst.set(I16, 2 * d, src.get(I16, 2 * s));
-            case 8 -> dst.set(I64, 8 * d, src.get(I64, 8 * s));
             default -> MemorySegment.copy(src, s * bytes, dst, d * bytes, bytes);
         }
     }

@@ -11,12 +11,16 @@ import org.tessera.kernels.quant.QuantizeF32U8Panama;
 final class U8Steps {
     private U8Steps() {}
 
-    /** f32 to u8 with {@code r} (vectorized, bit for bit {@link Calibration.Int8Range#quantize}); a NaN or infinite input is an error, not a silent 0 or 255. */
+    /**
+     * f32 to u8 with {@code r} (vectorized, bit for bit {@link Calibration.Int8Range#quantize}); a NaN or infinite
+     * input is an error, not a silent 0 or 255.
+     */
     static Step quantize(String label, long[] shape, Calibration.Int8Range r) {
         return new Step(label + " (quantize to u8)", shape.clone(), DType.U8, (x, y) -> {
             long bad = QuantizeF32U8Panama.run(x.segment(), y.segment(), x.numel(), r.scale(), r.zeroPoint());
             if (bad >= 0) {
-                throw new NonFiniteException("input of layer " + label + " holds " + x.segment().getAtIndex(ValueLayout.JAVA_FLOAT, bad) + " at element " + bad);
+                float v = x.segment().getAtIndex(ValueLayout.JAVA_FLOAT, bad);
+                throw new NonFiniteException("input of layer " + label + " holds " + v + " at element " + bad);
             }
         }, null);
     }
