@@ -146,6 +146,24 @@ void tsr_i8_gemm_packed_6x16__avx2(int reduced_range, size_t m, size_t k, size_t
                                    float out_scale, int32_t out_zero, int relu, void *c, size_t ldc,
                                    void *workspace);
 
+/*
+ * int8 convolution as an implicit GEMM (NHWC), group `group` of `groups`: y rows [p0, p1) (output pixels in
+ * (n, oh, ow) order, row stride ldy elements of the output type, y pointing at the group's first output
+ * channel), kg columns = the int8 GEMM's epilogue of (patches - a_zero) * filters^T, with the group's colsums,
+ * w_scales and bias (kg each; bias may be NULL). x (n, h, w, c) u8 or s8 (a_signed); padding taps read a_zero
+ * (real zero). `packed` holds the group's filters packed by tsr_i8_gemm_pack_b[_rr]_6x16__avx2 (trans_b = 1,
+ * k = r*s*c/groups, n = kg); reduced_range says which layout. Single-threaded, with a workspace of
+ * tsr_i8_conv2d_igemm_workspace_bytes__avx2(r*s*c/groups) bytes.
+ */
+size_t tsr_i8_conv2d_igemm_workspace_bytes__avx2(size_t k);
+void tsr_i8_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h, size_t stride_w,
+                                    size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w, size_t out_h,
+                                    size_t out_w, size_t groups, size_t group, size_t kg, size_t p0, size_t p1,
+                                    int reduced_range, int a_signed, const uint8_t *x, int32_t a_zero, float a_scale,
+                                    const int8_t *packed, const int32_t *colsums, const float *w_scales,
+                                    const float *bias, int out_kind, float out_scale, int32_t out_zero, int relu,
+                                    void *y, size_t ldy, void *workspace);
+
 /* The fp32 FMA ceiling: iterations x 12 x 16 flops, no memory traffic. Returns a value to keep it alive. */
 float tsr_f32_fmapeak__avx2(size_t iterations);
 

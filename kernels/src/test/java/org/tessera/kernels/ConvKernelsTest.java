@@ -110,7 +110,9 @@ class ConvKernelsTest {
                 new Conv2dShape(1, 10, 12, 6, 10, 3, 3, 2, 1, 1, 0, 2, 1, 2, 1, 1),
                 new Conv2dShape(2, 10, 12, 6, 10, 3, 3, 1, 2, 1, 0, 2, 1, 1, 2, 2),      // groups 2, dilated w
                 new Conv2dShape(1, 17, 13, 40, 40, 5, 5, 2, 1, 2, 1, 0, 3, 2, 1, 40),    // depthwise, strided, dilated
-                new Conv2dShape(2, 7, 5, 67, 67, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 67)));    // depthwise, odd channel count
+                new Conv2dShape(2, 7, 5, 67, 67, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 67),      // depthwise, odd channel count
+                Conv2dShape.of(4, 14, 14, 32, 70, 3, 1, 1),                              // big enough to split over the pool
+                Conv2dShape.of(1, 1, 1, 5, 3, 3, 1, 1)));                                // one pixel, mostly padding
         while (shapes.size() < 30) shapes.add(randomShape(rnd));
         Set<Algorithm> seen = EnumSet.noneOf(Algorithm.class);
         for (Conv2dShape s : shapes) {
@@ -137,6 +139,7 @@ class ConvKernelsTest {
         byte[] x = new byte[xLen], w = new byte[wLen];
         rnd.nextBytes(x);
         rnd.nextBytes(w);
+        if (rnd.nextBoolean()) for (int i = 0; i < wLen; i++) w[i] >>= 1; // 7-bit: the AVX2 vpmaddubsw layout
         float[] scales = new float[s.k()], bias = TestData.floats(rnd, s.k());
         for (int j = 0; j < s.k(); j++) scales[j] = 0.001f + rnd.nextFloat() / 50;
         boolean withBias = out.takesBias() && rnd.nextBoolean();
@@ -168,7 +171,7 @@ class ConvKernelsTest {
         int esize = out.type().byteSize();
         String what = kernels.int8KernelId(s) + " " + s + " " + xq + " -> " + out;
         try (HostStorage xs = HostStorage.allocate(xLen); HostStorage ws = HostStorage.allocate(wLen); HostStorage bs = TestData.storage(bias);
-             HostStorage ys = HostStorage.allocate((long) (yOff + yLen) * esize);
+             HostStorage ys = HostStorage.allocate((long) (yOff + yLen + GUARD) * esize);
              org.tessera.kernels.spi.PackedInt8Filters packed = kernels.packInt8Filters(s, ws(ws, w), 0, scales)) {
             java.lang.foreign.MemorySegment.copy(x, 0, xs.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, xLen);
             ys.segment().fill((byte) 0x5A);
@@ -189,8 +192,14 @@ class ConvKernelsTest {
                 }
             }
             for (int i = 0; i < yOff * esize; i++) assertEquals((byte) 0x5A, y.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i), what + ": wrote before y");
+            for (long i = (long) (yOff + yLen) * esize; i < ys.byteSize(); i++) {
+                assertEquals((byte) 0x5A, y.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i), what + ": wrote past y");
+            }
         }
     }
+
+    /** Poisoned elements after y: a kernel writing past its output fails the test. */
+    private static final int GUARD = 17;
 
     private static HostStorage ws(HostStorage s, byte[] data) {
         java.lang.foreign.MemorySegment.copy(data, 0, s.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, data.length);

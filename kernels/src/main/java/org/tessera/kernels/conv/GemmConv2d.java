@@ -64,17 +64,20 @@ public final class GemmConv2d extends CheckedConv {
      * and {@code int8Depthwise}.
      */
     public GemmConv2d(F32GemmKernels gemm, DepthwiseConv2d depthwise, Int8GemmKernels int8Gemm, Int8DepthwiseConv2d int8Depthwise) {
-        this(gemm, depthwise, int8Gemm, int8Depthwise, null);
+        this(gemm, depthwise, int8Gemm, int8Depthwise, null, null);
     }
 
-    /** As above, with general f32 shapes on {@code implicit} (no im2col copy) when it is not null. */
+    /**
+     * As above, with general f32 shapes on {@code implicit} and general int8 shapes on {@code implicitInt8} (no
+     * im2col copy) where they are not null.
+     */
     public GemmConv2d(F32GemmKernels gemm, DepthwiseConv2d depthwise, Int8GemmKernels int8Gemm, Int8DepthwiseConv2d int8Depthwise,
-                      ImplicitGemmConv2d implicit) {
+                      ImplicitGemmConv2d implicit, ImplicitInt8Conv2d implicitInt8) {
         super(MemoryKind.HOST);
         this.gemm = gemm;
         this.depthwise = depthwise;
         this.implicit = implicit;
-        this.quantized = new QuantizedConv2d(this, int8Gemm, int8Depthwise);
+        this.quantized = new QuantizedConv2d(this, int8Gemm, int8Depthwise, implicitInt8);
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.tessera.kernels.Checks;
+import org.tessera.kernels.DType;
 import org.tessera.kernels.HostStorage;
 import org.tessera.kernels.MemoryKind;
 import org.tessera.kernels.Storage;
@@ -22,9 +23,10 @@ import org.tessera.kernels.spi.PackedInt8Filters;
  * int8 convolution with the int8 GEMM's contract (exact s32 sums, the {@link Int8Output} epilogue to the bit):
  * filters (k, r, s, c / groups) s8 are packed once with per-tensor or per-output-channel scales; activations
  * (n, h, w, c) u8/s8. 1x1 stride-1 unpadded one-group layers are one GEMM on the NHWC buffer; depthwise layers
- * run the direct {@link QuantizedDepthwiseConv2d}; the rest, per group, run im2col of the activation bytes in
- * chunks (padding filled with the activations' zero point, i.e. real zero) feeding the GEMM, output written
- * straight into the group's columns of y.
+ * run the direct {@link QuantizedDepthwiseConv2d}; the rest, per group, run the backend's
+ * {@link ImplicitInt8Conv2d} when it has one (patches gathered while packing; pixel ranges over the pool), or
+ * else im2col of the activation bytes in chunks (padding filled with the activations' zero point, i.e. real
+ * zero) feeding the GEMM; output written straight into the group's columns of y.
  */
 final class QuantizedConv2d {
     private static final long WORKSPACE_BYTES = 1L << 20;
@@ -33,18 +35,21 @@ final class QuantizedConv2d {
     private final ConvKernels owner;
     private final Int8GemmKernels gemm;
     private final Int8DepthwiseConv2d depthwise;
+    private final ImplicitInt8Conv2d implicit;
 
-    QuantizedConv2d(ConvKernels owner, Int8GemmKernels gemm, Int8DepthwiseConv2d depthwise) {
+    /** {@code implicit} may be null: general shapes then run im2col + the GEMM. */
+    QuantizedConv2d(ConvKernels owner, Int8GemmKernels gemm, Int8DepthwiseConv2d depthwise, ImplicitInt8Conv2d implicit) {
         this.owner = owner;
         this.gemm = gemm;
         this.depthwise = depthwise;
+        this.implicit = implicit;
     }
 
     String kernelId(Conv2dShape s) {
         return switch (GemmConv2d.algorithm(s)) {
             case GEMM_1X1 -> "i8_conv2d_1x1_gemm/" + gemm.kernelId();
             case DEPTHWISE -> depthwise.kernelId();
-            case IM2COL -> "i8_conv2d_im2col/" + gemm.kernelId();
+            case IM2COL -> implicit != null ? implicit.kernelId() : "i8_conv2d_im2col/" + gemm.kernelId();
         };
     }
 
@@ -104,6 +109,10 @@ final class QuantizedConv2d {
             gemm.gemm((int) pixels, xq, x, xOff, s.c(), groups.get(0), out, y, yOff, s.k(), bias, biasOff);
             return;
         }
+        if (implicit != null && implicit.accepts(groups.get(0))) {
+            implicitForward(s, xq, x, xOff, groups, out, bias, biasOff, y, yOff, (int) pixels, cols);
+            return;
+        }
         int kg = s.k() / s.groups();
         int chunk = (int) Math.min(pixels, Math.max(GemmConv2d.MIN_CHUNK_ROWS, WORKSPACE_BYTES / Math.max(cols, 1)));
         HostStorage ws = workspace((long) chunk * cols);
@@ -128,6 +137,33 @@ final class QuantizedConv2d {
             }
         } finally {
             Storage.releaseAll(x);
+        }
+    }
+
+    /** Per group, output pixel ranges (multiples of the kernel's row tile) over the pool. */
+    private void implicitForward(Conv2dShape s, Int8Input xq, Storage x, long xOff, List<PackedInt8> groups, Int8Output out,
+                                 Storage bias, long biasOff, Storage y, long yOff, int pixels, int cols) {
+        MemorySegment xs = ((HostStorage) x).segment(), ys = ((HostStorage) y).segment();
+        MemorySegment bs = bias == null ? null : ((HostStorage) bias).segment();
+        WorkerPool pool = WorkerPool.shared();
+        int mr = implicit.mr(), tiles = (pixels + mr - 1) / mr;
+        long ops = 2L * pixels * cols * s.k();
+        int parts = ops < GemmConv2d.MIN_PARALLEL_FLOPS ? 1 : Math.min(tiles, pool.threads());
+        for (PackedInt8 w : groups) Storage.acquireAll(w.data(), w.colsums(), w.scales());
+        Storage.acquireAll(x, y, bias);
+        try {
+            if (bias != null && out.type() != DType.F32) Checks.finiteBias(bs, biasOff, s.k());
+            for (int g = 0; g < s.groups(); g++) {
+                final int group = g;
+                final PackedInt8 w = groups.get(g);
+                pool.parallelFor(parts, t -> {
+                    long p0 = Math.min(pixels, (long) tiles * t / parts * mr), p1 = Math.min(pixels, (long) tiles * (t + 1) / parts * mr);
+                    if (p0 < p1) implicit.rows(s, xq, xs, xOff, group, w, out, bs, biasOff, ys, yOff, p0, p1);
+                });
+            }
+        } finally {
+            Storage.releaseAll(x, y, bias);
+            for (PackedInt8 w : groups) Storage.releaseAll(w.data(), w.colsums(), w.scales());
         }
     }
 

@@ -1,0 +1,58 @@
+package org.tessera.kernels.nativecpu;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.tessera.kernels.DType;
+import org.tessera.kernels.HostStorage;
+import org.tessera.kernels.conv.ImplicitInt8Conv2d;
+import org.tessera.kernels.spi.Conv2dShape;
+import org.tessera.kernels.spi.Int8Input;
+import org.tessera.kernels.spi.Int8Output;
+import org.tessera.kernels.spi.PackedInt8;
+
+/** The AVX2 implicit-GEMM int8 convolution ({@code native/cpu/i8-conv2d-igemm-6x16-avx2.c}); arguments validated by the caller. */
+final class NativeImplicitInt8Conv2d implements ImplicitInt8Conv2d {
+    private static final int MR = 6;
+    /** Per-thread packed A block and patch rows, grown when a longer patch arrives; freed with the thread. */
+    private static final ThreadLocal<MemorySegment[]> WORKSPACE = ThreadLocal.withInitial(() -> new MemorySegment[1]);
+
+    @Override
+    public String kernelId() {
+        return "i8_conv2d_igemm_6x16__avx2";
+    }
+
+    @Override
+    public int mr() {
+        return MR;
+    }
+
+    @Override
+    public boolean accepts(PackedInt8 w) {
+        return w.owner() instanceof NativeInt8Gemm;
+    }
+
+    @Override
+    public void rows(Conv2dShape s, Int8Input xq, MemorySegment x, long xOff, int g, PackedInt8 w, Int8Output out,
+                     MemorySegment bias, long biasOff, MemorySegment y, long yOff, long p0, long p1) {
+        int kg = s.k() / s.groups();
+        long outBytes = out.type().byteSize(), cols = (long) s.r() * s.s() * (s.c() / s.groups());
+        NativeCpu.tsr_i8_conv2d_igemm_6x16__avx2(s.h(), s.w(), s.c(), s.r(), s.s(), s.strideH(), s.strideW(), s.padTop(),
+                s.padLeft(), s.dilationH(), s.dilationW(), s.outH(), s.outW(), s.groups(), g, kg, p0, p1,
+                w.reducedRange() ? 1 : 0, xq.type() == DType.S8 ? 1 : 0, x.address() + xOff, xq.zeroPoint(), xq.scale(),
+                address(w.data()), address(w.colsums()), address(w.scales()),
+                bias == null ? 0 : bias.address() + 4 * (biasOff + (long) g * kg), NativeInt8Gemm.outKind(out.type()),
+                out.scale(), out.zeroPoint(), out.relu() ? 1 : 0, y.address() + outBytes * (yOff + (long) g * kg), s.k(),
+                workspace(cols));
+    }
+
+    private static long address(org.tessera.kernels.Storage s) {
+        return ((HostStorage) s).segment().address();
+    }
+
+    private static long workspace(long k) {
+        MemorySegment[] held = WORKSPACE.get();
+        long need = NativeCpu.tsr_i8_conv2d_igemm_workspace_bytes__avx2(k);
+        if (held[0] == null || held[0].byteSize() < need) held[0] = Arena.ofAuto().allocate(need, HostStorage.ALIGNMENT);
+        return held[0].address();
+    }
+}
