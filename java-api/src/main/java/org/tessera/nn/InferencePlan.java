@@ -32,8 +32,18 @@ final class InferencePlan implements AutoCloseable {
         List<Step> steps = new ArrayList<>();
         long[] shape = model.inputShape();
         try {
-            for (Group g : Group.of(model.layers())) {
-                Step step = f32Step(g, ops, shape);
+            List<Group> groups = Group.of(model.layers());
+            long[] image = null; // the (h, w, c) input of a flatten folded into the linear layer after it
+            for (int i = 0; i < groups.size(); i++) {
+                Group g = groups.get(i);
+                Step step;
+                if (Flatten.foldsInto(g.main(), shape, i + 1 < groups.size() ? groups.get(i + 1).main() : null)) {
+                    step = Step.view(g.label(), g.main().outputShape(shape), DType.F32);
+                    image = shape;
+                } else {
+                    step = f32Step(g, ops, image != null ? image : shape);
+                    image = null;
+                }
                 steps.add(step);
                 shape = step.outShape();
             }
@@ -44,6 +54,7 @@ final class InferencePlan implements AutoCloseable {
         }
     }
 
+    /** The f32 step of a group; a linear layer given an (h, w, c) shape takes its input in (h, w, c) order. */
     static Step f32Step(Group g, Ops ops, long[] shape) {
         Activation act = g.relu() ? Activation.RELU : Activation.IDENTITY;
         return switch (g.main()) {
@@ -94,6 +105,11 @@ final class InferencePlan implements AutoCloseable {
             if (observer != null) observer.see(-1, input);
             for (int i = 0; i < steps.size(); i++) {
                 Step step = steps.get(i);
+                if (step.isView()) {
+                    cur = cur.reshape(Shapes.withBatch(n, step.outShape()));
+                    if (observer != null) observer.see(i, cur);
+                    continue;
+                }
                 Tensor y = i == steps.size() - 1 ? out : ws[i];
                 step.run(cur, y, ws[steps.size() + i]);
                 if (check) checkFinite(step, y);

@@ -62,16 +62,19 @@ public final class Linear extends WeightedLayer {
         return c;
     }
 
+    // An (h, w, c) inShape is the image of a flatten folded into this layer: columns taken in (h, w, c) order.
     @Override
     Step compile(Ops ops, long[] inShape, String label, BatchNorm folded, Activation act) {
         Folded f = Folded.of(weight(), bias(), folded, out);
         float[] values = f.weight().toFloatArray();
+        if (inShape.length == 3) values = Flatten.hwcColumns(values, out, inShape);
         if (SparseLinear.zeroFraction(values) >= SparseLinear.MIN_SPARSITY) {
             f.weight().close();
             return SparseLinear.f32(ops, label, values, out, in, f.bias(), act);
         }
         PackedMatrix packed;
-        try (Tensor w = f.weight()) {
+        f.weight().close();
+        try (Tensor w = Tensor.of(values, out, in)) {
             packed = ops.pack(w.t());
         }
         Tensor b = f.bias();

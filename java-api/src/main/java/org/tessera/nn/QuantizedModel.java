@@ -126,12 +126,18 @@ public final class QuantizedModel implements AutoCloseable {
             long bytes = 0, params = 0;
             long[] shape = model.inputShape();
             Calibration.Int8Range cur = null; // the u8 encoding of the current activation, null while it is f32
+            long[] image = null; // the (h, w, c) input of a flatten folded into the linear layer after it
             try {
                 for (int gi = 0; gi < groups.size(); gi++) {
                     Group g = groups.get(gi);
                     Layer main = g.main();
                     long[] out = main.outputShape(shape);
-                    if (main instanceof WeightedLayer weighted && runsInt8(weighted)) {
+                    long[] in = image != null ? image : shape;
+                    image = null;
+                    if (Flatten.foldsInto(main, shape, gi + 1 < groups.size() ? groups.get(gi + 1).main() : null)) {
+                        steps.add(Step.view(g.label(), out, cur != null ? DType.U8 : DType.F32));
+                        image = shape;
+                    } else if (main instanceof WeightedLayer weighted && runsInt8(weighted)) {
                         if (cur == null) {
                             cur = calibration.range(stats[gi]);
                             steps.add(U8Steps.quantize(g.label(), shape, cur));
@@ -139,7 +145,7 @@ public final class QuantizedModel implements AutoCloseable {
                         boolean u8Out = gi + 1 < groups.size() && takesU8(groups.get(gi + 1).main());
                         Calibration.Int8Range next = u8Out ? calibration.range(stats[gi + 1]) : null;
                         Int8Output epilogue = u8Out ? Int8Output.u8(next.scale(), next.zeroPoint(), g.relu()) : Int8Output.f32(g.relu());
-                        Step step = int8Step(ops, g, out, Int8Input.u8(cur.scale(), cur.zeroPoint()), epilogue, weightBits);
+                        Step step = int8Step(ops, g, in, out, Int8Input.u8(cur.scale(), cur.zeroPoint()), epilogue, weightBits);
                         steps.add(step);
                         long weights = weighted.weight().numel();
                         long channels = out[out.length - 1];
@@ -155,7 +161,7 @@ public final class QuantizedModel implements AutoCloseable {
                             steps.add(U8Steps.dequantize(g.label(), shape, cur));
                             cur = null;
                         }
-                        steps.add(InferencePlan.f32Step(g, ops, shape));
+                        steps.add(InferencePlan.f32Step(g, ops, in));
                         bytes += 4 * main.parameterCount();
                         params += main.parameterCount();
                     }
@@ -184,8 +190,11 @@ public final class QuantizedModel implements AutoCloseable {
             return layer.weight().numel() / layer.outputs() >= MIN_INT8_TAPS;
         }
 
-        /** The int8 step of a linear or convolution group: folded weights quantized per output channel. */
-        private static Step int8Step(Ops ops, Group g, long[] out, Int8Input xq, Int8Output epilogue, int weightBits) {
+        /**
+         * The int8 step of a linear or convolution group: folded weights quantized per output channel. A linear
+         * layer given an (h, w, c) {@code in} takes its input in (h, w, c) order (a folded flatten).
+         */
+        private static Step int8Step(Ops ops, Group g, long[] in, long[] out, Int8Input xq, Int8Output epilogue, int weightBits) {
             boolean linear = g.main() instanceof Linear;
             WeightedLayer layer = (WeightedLayer) g.main();
             int channels = layer.outputs();
@@ -193,6 +202,7 @@ public final class QuantizedModel implements AutoCloseable {
             String label = g.label() + " int8";
             try (Tensor fw = f.weight()) {
                 float[] w = fw.toFloatArray();
+                if (linear && in.length == 3) w = Flatten.hwcColumns(w, channels, in);
                 int row = w.length / channels;
                 float[] scales = new float[channels];
                 byte[] q = new byte[w.length];

@@ -36,6 +36,19 @@ record Step(String label, long[] outShape, DType outType, Body body, AutoCloseab
         this(label, outShape, outType, null, owned, scratch, body);
     }
 
+    /**
+     * A step that copies nothing: its output is the input reshaped to (n, outShape...) (a flatten whose channel
+     * order the next layer's weights absorbed). A plan never ends on one.
+     */
+    static Step view(String label, long[] outShape, DType outType) {
+        return new Step(label, outShape, outType, null, null, 0, null);
+    }
+
+    /** Whether this is a {@link #view} step. */
+    boolean isView() {
+        return body == null && withScratch == null;
+    }
+
     void run(Tensor x, Tensor y, Tensor scratchTensor) {
         if (withScratch != null) withScratch.run(x, y, scratchTensor);
         else body.run(x, y);

@@ -21,7 +21,10 @@ final class Workspaces implements AutoCloseable {
         this.steps = steps;
     }
 
-    /** For batch n: [i] the output of step i (all but the last step), [steps + i] step i's scratch (or null). */
+    /**
+     * For batch n: [i] the output of step i (all but the last step and views), [steps + i] step i's scratch
+     * (or null).
+     */
     Tensor[] take(long n) {
         ConcurrentLinkedQueue<Tensor[]> q = idle.get(n);
         Tensor[] set = q == null ? null : q.poll();
@@ -31,7 +34,7 @@ final class Workspaces implements AutoCloseable {
         try {
             for (int i = 0; i < steps.size(); i++) {
                 Step s = steps.get(i);
-                if (i < steps.size() - 1) set[i] = Tensor.allocate(s.outType(), Shapes.withBatch(n, s.outShape()));
+                if (i < steps.size() - 1 && !s.isView()) set[i] = Tensor.allocate(s.outType(), Shapes.withBatch(n, s.outShape()));
                 if (s.scratch() > 0) set[steps.size() + i] = Tensor.allocate(org.tessera.kernels.DType.F32, n * s.scratch());
             }
         } catch (RuntimeException e) {
