@@ -25,7 +25,7 @@ static inline void copy_run(uint8_t *dst, const uint8_t *src, size_t n) {
 }
 
 /* Output pixel `pixel`'s whole patch (r * s * cg bytes) into dst. */
-static void gather_patch(const geometry *g, size_t pixel, uint8_t *dst) {
+static void gather_patch__avx2(const geometry *g, size_t pixel, uint8_t *dst) {
   const size_t n = pixel / (g->out_h * g->out_w), rest = pixel % (g->out_h * g->out_w);
   const ptrdiff_t hb = (ptrdiff_t)((rest / g->out_w) * g->stride_h) - (ptrdiff_t)g->pad_top;
   const ptrdiff_t wb = (ptrdiff_t)((rest % g->out_w) * g->stride_w) - (ptrdiff_t)g->pad_left;
@@ -70,7 +70,7 @@ void tsr_i8_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size
     const size_t mc = p1 - ic < mcb ? p1 - ic : mcb;
     for (size_t i = 0; i < mc; i += MR) {
       const size_t nrows = mc - i < MR ? mc - i : MR;
-      for (size_t q = 0; q < nrows; q++) gather_patch(&g, ic + i + q, rows + q * k);
+      for (size_t q = 0; q < nrows; q++) gather_patch__avx2(&g, ic + i + q, rows + q * k);
       uint32_t *panel = ap + (i / MR) * steps * MR;
       if (reduced_range) pack_a_rr(a_signed, nrows, k, rows, k, panel);
       else pack_a(a_signed, nrows, k, rows, k, panel);

@@ -99,6 +99,23 @@ void tsr_f32_dwconv2d__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, si
                             float *y);
 
 /*
+ * Direct convolution for short patches (NHWC, f32, one group): y[n][oh][ow][j] = act(sum over in-bounds taps
+ * (i, t) and channels ch of x[n][ih][iw][ch] * wt[i][t][ch][j], + bias[j]), ih = oh * stride_h - pad_top +
+ * i * dil_h (iw likewise). wt is the filters transposed to (r, s, c, k_pad), k_pad = k rounded up to 8, zero
+ * past k; bias (k) or NULL. pool <= 1: output rows [row0, row1) of the flattened (n, oh) range, y (n, out_h,
+ * out_w, k). pool > 1: then non-overlapping pool x pool max pooling (floor; a tap replaces the maximum when
+ * greater, or NaN over non-NaN): pooled rows [row0, row1) of (n, out_h / pool), y (n, out_h / pool,
+ * out_w / pool, k). Both with a workspace of tsr_f32_conv2d_direct_workspace_bytes__avx2 bytes. Single-threaded.
+ */
+size_t tsr_f32_conv2d_direct_workspace_bytes__avx2(size_t w, size_t c, size_t r, size_t s, size_t stride_w,
+                                                   size_t pad_left, size_t dil_w, size_t out_w, size_t k, size_t pool);
+void tsr_f32_conv2d_direct_3x32__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
+                                      size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
+                                      size_t out_h, size_t out_w, size_t k, size_t pool, size_t row0, size_t row1,
+                                      const float *x, const float *wt, const float *bias, int relu, float *y,
+                                      float *workspace);
+
+/*
  * Convolution as an implicit GEMM (NHWC, f32), group `group` of `groups`: y rows [p0, p1) (output pixels in
  * (n, oh, ow) order, row stride ldy, y pointing at the group's first output channel), kg columns =
  * act(patches * filters^T + bias), bias (kg, the group's) or NULL. `packed` holds the group's filters

@@ -63,6 +63,44 @@ final class Convolution {
         return out;
     }
 
+    /** The fused convolution + max pooling kernel for one (h, w, c) example with filters w, or null (none on this backend). */
+    static String maxPoolKernelId(Selection<ConvKernels> sel, long[] image, Tensor w, Conv2dParams p, int pool) {
+        requireF32Rank4("w", w);
+        Objects.requireNonNull(p, "params");
+        if (image.length != 3) throw new IllegalArgumentException("conv2dMaxPool: expected an (h, w, c) image shape, got " + Arrays.toString(image));
+        if (w.dim(3) * p.groups() != image[2] || Math.max(image[0], image[1]) > Integer.MAX_VALUE || pool < 1) return null;
+        Conv2dShape s;
+        try {
+            s = new Conv2dShape(1, (int) image[0], (int) image[1], (int) image[2], (int) w.dim(0), (int) w.dim(1), (int) w.dim(2),
+                    p.strideH(), p.strideW(), p.padTop(), p.padBottom(), p.padLeft(), p.padRight(), p.dilationH(), p.dilationW(), p.groups());
+        } catch (IllegalArgumentException badGeometry) {
+            return null;
+        }
+        return s.outH() < pool || s.outW() < pool ? null : sel.kernels().conv2dMaxPoolKernelId(s, pool);
+    }
+
+    /** conv2d, then non-overlapping pool x pool max pooling, in one pass (ConvKernels#conv2dMaxPoolF32). */
+    static Tensor forwardMaxPool(Selection<ConvKernels> sel, Tensor x, Tensor w, Tensor bias, Conv2dParams p, Activation act, int pool,
+                                 Tensor out) {
+        Objects.requireNonNull(act, "act");
+        Conv2dShape s = shape(x, w, p);
+        if (pool < 1) throw new IllegalArgumentException("conv2dMaxPool: pool must be >= 1, got " + pool);
+        Pooling.requireShape("conv2dMaxPool", "out", out, DType.F32, new long[] {s.n(), s.outH() / pool, s.outW() / pool, s.k()});
+        requireBias(bias, s.k());
+        Tensor xc = Pooling.dense(x), wc = Pooling.dense(w), bc = bias == null ? null : Pooling.dense(bias), yc = Pooling.dense(out);
+        try {
+            sel.kernels().conv2dMaxPoolF32(s, pool, xc.storage(), xc.offset(), wc.storage(), wc.offset(), bc == null ? null : bc.storage(),
+                    bc == null ? 0 : bc.offset(), yc.storage(), yc.offset(), act == Activation.RELU);
+            Pooling.writeBack(yc, out);
+        } finally {
+            Pooling.release(xc, x);
+            Pooling.release(wc, w);
+            if (bc != null) Pooling.release(bc, bias);
+            Pooling.release(yc, out);
+        }
+        return out;
+    }
+
     /** dx = the gradient of conv2d(x, w) with respect to x, given dy; dx's shape is x's. */
     static Tensor backwardData(Selection<ConvKernels> sel, Tensor dy, Tensor w, Conv2dParams p, Tensor dx) {
         Conv2dShape s = shape(dx, w, p);

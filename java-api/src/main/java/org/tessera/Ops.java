@@ -332,6 +332,27 @@ public final class Ops {
         return Convolution.forward(select(OpFamily.CONV, x.memoryKind()), x, w, bias, params, act, out);
     }
 
+    /**
+     * The fused kernel {@link #conv2dMaxPool} runs for host examples of shape {@code image} (h, w, c) with filters
+     * {@code w} (k, r, s, c / groups), or null when this backend has none for them (then run {@link #conv2d} and
+     * {@link #maxPool2d}). The native backend fuses short-patch layers (r s c at most 32, one group: a first
+     * layer on 1 to 3 channels), whose output costs more to write and read back than to compute.
+     */
+    public String conv2dMaxPoolKernelId(long[] image, Tensor w, Conv2dParams params, int pool) {
+        return Convolution.maxPoolKernelId(select(OpFamily.CONV, MemoryKind.HOST), image, w, params, pool);
+    }
+
+    /**
+     * {@code out = maxPool2d(act(conv2d(x, w) + bias))} with a non-overlapping {@code pool x pool} window (stride
+     * pool, no padding, floor), in one pass: the full-size activation never goes through memory. Same values as
+     * {@link #conv2d} then {@link #maxPool2d} (ties and NaN as there). Returns out, (n, outH / pool, outW / pool, k).
+     *
+     * @throws IllegalArgumentException when {@link #conv2dMaxPoolKernelId} is null for these operands, or for bad shapes
+     */
+    public Tensor conv2dMaxPool(Tensor x, Tensor w, Tensor bias, Conv2dParams params, Activation act, int pool, Tensor out) {
+        return Convolution.forwardMaxPool(select(OpFamily.CONV, x.memoryKind()), x, w, bias, params, act, pool, out);
+    }
+
     /** The kernel {@link #conv2d} would run for these operands, e.g. {@code f32_dwconv2d__avx2}. */
     public String convKernelId(Tensor x, Tensor w, Conv2dParams params) {
         return select(OpFamily.CONV, x.memoryKind()).kernels().kernelId(Convolution.shape(x, w, params));

@@ -32,6 +32,33 @@ class ConvolutionTest {
         return Ops.on(name);
     }
 
+    /** conv2dMaxPool equals conv2d then maxPool2d on a backend with the fused kernel; without one it is a clear error. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void fusedConvolutionAndPoolingEqualsTheTwoOps(String backend, SplittableRandom rnd) {
+        Ops ops = ops(backend);
+        Conv2dParams p = Conv2dParams.builder().padding(1).build();
+        float[] xv = TestData.floats(rnd, 3 * 13 * 10 * 2), wv = TestData.floats(rnd, 12 * 3 * 3 * 2), bv = TestData.floats(rnd, 12);
+        try (Tensor x = Tensor.of(xv, 3, 13, 10, 2); Tensor w = Tensor.of(wv, 12, 3, 3, 2); Tensor b = Tensor.of(bv, 12);
+             Tensor conv = ops.conv2d(x, w, b, p, Activation.RELU); Tensor pooled = ops.maxPool2d(conv, Pool2dParams.of(2, 2, 0));
+             Tensor y = Tensor.allocate(org.tessera.kernels.DType.F32, 3, 6, 5, 12)) {
+            String id = ops.conv2dMaxPoolKernelId(new long[] {13, 10, 2}, w, p, 2);
+            if (id == null) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ops.conv2dMaxPool(x, w, b, p, Activation.RELU, 2, y));
+                assertTrue(e.getMessage().contains("conv2dMaxPoolKernelId"), e.getMessage());
+                return;
+            }
+            ops.conv2dMaxPool(x, w, b, p, Activation.RELU, 2, y);
+            assertEquals(java.util.Arrays.toString(pooled.toFloatArray()), java.util.Arrays.toString(y.toFloatArray()), id);
+            try (Tensor wrong = Tensor.allocate(org.tessera.kernels.DType.F32, 3, 7, 5, 12)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ops.conv2dMaxPool(x, w, b, p, Activation.RELU, 2, wrong));
+                assertTrue(e.getMessage().contains("out"), e.getMessage());
+            }
+            assertThrows(IllegalArgumentException.class, () -> ops.conv2dMaxPool(x, w, b, p, Activation.RELU, 0, y));
+            assertEquals(null, ops.conv2dMaxPoolKernelId(new long[] {13, 10, 2}, w, p, 11), "a pool larger than the output");
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("backends")
     void eachAlgorithmMatchesTheReference(String backend, SplittableRandom rnd) {

@@ -7,6 +7,7 @@ import org.tessera.Activation;
 import org.tessera.Conv2dParams;
 import org.tessera.Layouts;
 import org.tessera.Ops;
+import org.tessera.Pool2dParams;
 import org.tessera.Tensor;
 import org.tessera.kernels.DType;
 
@@ -110,6 +111,35 @@ public final class Conv2d extends WeightedLayer {
         c.put("groups", params.groups());
         c.put("bias", bias() != null);
         return c;
+    }
+
+    /**
+     * This layer and a max pooling after it as one step, when the pooling is non-overlapping (window = stride,
+     * no padding) and the backend has a fused kernel for them; null otherwise.
+     */
+    Step compileWithMaxPool(Ops ops, long[] inShape, String label, BatchNorm folded, Activation act, Pool2d pool) {
+        Pool2dParams pp = pool.params();
+        if (!pool.isMax() || pp.kh() != pp.kw() || pp.strideH() != pp.kh() || pp.strideW() != pp.kw()
+                || pp.padTop() + pp.padBottom() + pp.padLeft() + pp.padRight() != 0) {
+            return null;
+        }
+        int window = pp.kh();
+        long[] convOut = outputShape(inShape), out = pool.outputShape(convOut);
+        Folded f = Folded.of(weight(), bias(), folded, this.out);
+        Tensor w;
+        try (Tensor kcrs = f.weight()) {
+            w = Layouts.filtersFromKcrs(kcrs);
+        }
+        Tensor b = f.bias();
+        if (ops.conv2dMaxPoolKernelId(inShape, w, params, window) == null) {
+            w.close();
+            if (b != null) b.close();
+            return null;
+        }
+        return new Step(label, out, DType.F32, (x, y) -> ops.conv2dMaxPool(x, w, b, params, act, window, y), () -> {
+            w.close();
+            if (b != null) b.close();
+        });
     }
 
     @Override

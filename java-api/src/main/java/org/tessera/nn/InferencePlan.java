@@ -29,6 +29,14 @@ final class InferencePlan implements AutoCloseable {
 
     /** The f32 plan of {@code model} on {@code ops}. */
     static InferencePlan f32(Sequential model, Ops ops) {
+        return f32(model, ops, true);
+    }
+
+    /**
+     * The f32 plan; {@code fuse}: a convolution and the max pooling after it run as one step where the backend
+     * can. Calibration runs unfused, so its steps are the model's groups one for one.
+     */
+    static InferencePlan f32(Sequential model, Ops ops, boolean fuse) {
         List<Step> steps = new ArrayList<>();
         long[] shape = model.inputShape();
         try {
@@ -36,8 +44,11 @@ final class InferencePlan implements AutoCloseable {
             long[] image = null; // the (h, w, c) input of a flatten folded into the linear layer after it
             for (int i = 0; i < groups.size(); i++) {
                 Group g = groups.get(i);
-                Step step;
-                if (Flatten.foldsInto(g.main(), shape, i + 1 < groups.size() ? groups.get(i + 1).main() : null)) {
+                Step step, fused = fuse && image == null ? fusedConvPool(g, i + 1 < groups.size() ? groups.get(i + 1) : null, ops, shape) : null;
+                if (fused != null) {
+                    step = fused;
+                    i++; // the pooling ran inside the step
+                } else if (Flatten.foldsInto(g.main(), shape, i + 1 < groups.size() ? groups.get(i + 1).main() : null)) {
                     step = Step.view(g.label(), g.main().outputShape(shape), DType.F32);
                     image = shape;
                 } else {
@@ -52,6 +63,19 @@ final class InferencePlan implements AutoCloseable {
             steps.forEach(Step::close);
             throw e;
         }
+    }
+
+    /**
+     * Group g (a convolution) and {@code next} (a max pooling) as one step on a fused kernel, or null where
+     * they are not such a pair or the backend has no fused kernel for them. On the native backend the
+     * Fashion-MNIST first layer (3x3 on one channel, 32 filters) and its 2x2 pooling went from 3.0 + 2.2 ms
+     * to ~1 ms per 256 images: the 25.7 MB activation between them no longer goes through memory.
+     */
+    static Step fusedConvPool(Group g, Group next, Ops ops, long[] shape) {
+        if (next == null || !(g.main() instanceof Conv2d conv) || !(next.main() instanceof Pool2d pool)) return null;
+        String label = g.first() + "-" + next.last() + " " + g.label().substring(g.label().indexOf(' ') + 1) + "+"
+                + next.label().substring(next.label().indexOf(' ') + 1);
+        return conv.compileWithMaxPool(ops, shape, label, g.bn(), g.relu() ? Activation.RELU : Activation.IDENTITY, pool);
     }
 
     /** The f32 step of a group; a linear layer given an (h, w, c) shape takes its input in (h, w, c) order. */

@@ -111,8 +111,9 @@ public final class QuantizedModel implements AutoCloseable {
 
         /** Runs the f32 model on {@code batch} and records every layer's activation statistics. */
         public Builder calibrate(Tensor batch) {
-            InferencePlan f32 = model.plan(Ops.auto());
-            f32.run(batch, false, (step, y) -> stats[step + 1].add(y.segment(), y.numel())).close();
+            try (InferencePlan f32 = InferencePlan.f32(model, Ops.auto(), false)) { // one step per group: stats[group + 1]
+                f32.run(batch, false, (step, y) -> stats[step + 1].add(y.segment(), y.numel())).close();
+            }
             return this;
         }
 
@@ -160,6 +161,16 @@ public final class QuantizedModel implements AutoCloseable {
                         if (cur != null) {
                             steps.add(U8Steps.dequantize(g.label(), shape, cur));
                             cur = null;
+                        }
+                        Group next = gi + 1 < groups.size() ? groups.get(gi + 1) : null;
+                        Step fused = in == shape ? InferencePlan.fusedConvPool(g, next, ops, shape) : null;
+                        if (fused != null) { // a short-sum f32 convolution and its max pooling, one pass
+                            steps.add(fused);
+                            bytes += 4 * main.parameterCount();
+                            params += main.parameterCount();
+                            shape = fused.outShape();
+                            gi++;
+                            continue;
                         }
                         steps.add(InferencePlan.f32Step(g, ops, in));
                         bytes += 4 * main.parameterCount();

@@ -86,6 +86,26 @@ class SequentialTest {
         return y;
     }
 
+    /** A short-patch convolution and the max pooling after it: one fused step where the backend can, same results. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void convolutionFusedWithItsPoolingMatchesTheReference(String backend, SplittableRandom rnd) {
+        Ops ops = ops(backend);
+        try (Sequential m = Sequential.builder(11, 13, 2).seed(rnd.nextLong()).conv2d(20, 3, 1).batchNorm().relu().maxPool2d(2)
+                .conv2d(9, 3, 1).maxPool2d(3).flatten().linear(7).build()) {
+            for (int n : new int[] {1, 5}) {
+                float[] x = TestData.floats(rnd, n * 11 * 13 * 2);
+                try (Tensor batch = Tensor.of(x, n, 11, 13, 2); Tensor y = m.predict(batch, ops)) {
+                    KernelAssertions.assertClose(backend + " n=" + n, reference(m, x, n), y.toFloatArray(), 1e-5);
+                }
+            }
+            String first = m.plan(ops).steps().getFirst().label();
+            // the 3x3x2 patch (18 elements) takes the fused kernel on the native backend; the 3x3x20 one does not
+            if (backend.equals("native")) assertEquals("0-3 conv2d+batchnorm+relu+maxpool2d", first);
+            assertEquals(backend.equals("native") ? 5 : 6, m.plan(ops).steps().size(), m.plan(ops).steps().toString());
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("backends")
     void everyLayerMatchesTheReference(String backend, SplittableRandom rnd) {

@@ -1,6 +1,7 @@
 package org.tessera.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -75,7 +76,16 @@ class ConvKernelsTest {
                 {new Conv2dShape(1, 12, 12, 16, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1), Algorithm.IM2COL},    // strided 1x1
                 // more pixels x columns than one im2col chunk holds: several chunks
                 {new Conv2dShape(3, 33, 33, 67, 8, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1), Algorithm.IM2COL},
+                // short patches (r s c <= 32): the direct kernel where the backend has one
+                {Conv2dShape.of(2, 28, 28, 1, 32, 3, 1, 1), Algorithm.IM2COL},                          // Fashion-MNIST's first layer
+                {new Conv2dShape(1, 13, 11, 3, 13, 3, 3, 2, 1, 0, 2, 1, 0, 2, 1, 1), Algorithm.IM2COL},   // strided, dilated, 8 + 5 channels
+                {new Conv2dShape(3, 7, 9, 2, 41, 4, 4, 1, 1, 1, 2, 2, 1, 1, 1, 1), Algorithm.IM2COL},     // patch of 32, 32 + 8 + 1 channels
+                {Conv2dShape.of(1, 5, 4, 1, 1, 3, 1, 1), Algorithm.IM2COL},                              // one filter
         };
+        // a backend with an implicit GEMM (native) runs the short patches on its direct kernel
+        if (v.kernels().kernelId((Conv2dShape) cases[7][0]).contains("igemm")) {
+            assertTrue(v.kernels().kernelId((Conv2dShape) cases[8][0]).contains("direct"), v.kernels().kernelId((Conv2dShape) cases[8][0]));
+        }
         for (Object[] c : cases) {
             Conv2dShape s = (Conv2dShape) c[0];
             assertEquals(c[1], GemmConv2d.algorithm(s), s.toString());
@@ -381,6 +391,74 @@ class ConvKernelsTest {
     }
 
     /** Runs the conv at random offsets into a poisoned y and compares with the reference. */
+    /**
+     * Fused convolution + max pooling equals the backend's own convolution followed by the pooling rule (a tap
+     * replaces the maximum when greater, or NaN over non-NaN), bit for bit, NaN inputs included; a backend
+     * without a fused kernel refuses it with a clear exception.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void fusedMaxPoolEqualsConvolutionThenPooling(Variant<ConvKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        ConvKernels k = v.kernels();
+        Object[][] cases = { // shape, pool
+                {Conv2dShape.of(3, 28, 28, 1, 32, 3, 1, 1), 2},                                   // Fashion-MNIST's first layer
+                {new Conv2dShape(2, 13, 11, 3, 13, 3, 3, 2, 1, 0, 2, 1, 0, 2, 1, 1), 2},            // strided, dilated, odd sizes (floor)
+                {new Conv2dShape(1, 9, 10, 2, 41, 4, 4, 1, 1, 1, 2, 2, 1, 1, 1, 1), 3},             // 32 + 8 + 1 channels, 3x3 windows
+                {Conv2dShape.of(2, 6, 5, 1, 7, 3, 1, 1), 1},                                      // pool 1: the convolution alone
+                {Conv2dShape.of(1, 2, 2, 1, 1, 1, 1, 0), 2},                                      // one pooled pixel
+        };
+        int fused = 0;
+        for (Object[] c : cases) {
+            Conv2dShape s = (Conv2dShape) c[0];
+            int pool = (Integer) c[1], ph = s.outH() / pool, pw = s.outW() / pool;
+            int xLen = s.n() * s.h() * s.w() * s.c(), wLen = s.k() * s.r() * s.s() * s.c(), cLen = s.n() * s.outH() * s.outW() * s.k();
+            int yLen = s.n() * ph * pw * s.k(), yOff = rnd.nextInt(3);
+            float[] x = TestData.floats(rnd, xLen), w = TestData.floats(rnd, wLen), b = TestData.floats(rnd, s.k());
+            for (int i = 0; i < xLen; i += 1 + rnd.nextInt(97)) if (rnd.nextInt(4) == 0) x[i] = Float.NaN;
+            boolean relu = rnd.nextBoolean(), withBias = rnd.nextBoolean();
+            try (HostStorage xs = TestData.storage(x); HostStorage ws = TestData.storage(w); HostStorage bs = TestData.storage(b);
+                 HostStorage conv = TestData.poisoned(cLen); HostStorage ys = TestData.poisoned(yOff + yLen + 3)) {
+                if (k.conv2dMaxPoolKernelId(s, pool) == null) {
+                    assertMessage(assertThrows(IllegalArgumentException.class,
+                            () -> k.conv2dMaxPoolF32(s, pool, xs, 0, ws, 0, null, 0, ys, yOff, relu)), "no fused");
+                    continue;
+                }
+                fused++;
+                k.conv2dF32(s, xs, 0, ws, 0, withBias ? bs : null, 0, conv, 0, relu);
+                k.conv2dMaxPoolF32(s, pool, xs, 0, ws, 0, withBias ? bs : null, 0, ys, yOff, relu);
+                float[] full = TestData.floats(conv), all = TestData.floats(ys);
+                String what = k.conv2dMaxPoolKernelId(s, pool) + " " + s + " pool " + pool + (withBias ? " +bias" : "") + (relu ? " relu" : "");
+                for (int n = 0; n < s.n(); n++) {
+                    for (int i = 0; i < ph; i++) {
+                        for (int j = 0; j < pw; j++) {
+                            for (int ch = 0; ch < s.k(); ch++) {
+                                float m = Float.NaN;
+                                for (int a = 0; a < pool; a++) {
+                                    for (int e = 0; e < pool; e++) {
+                                        float t = full[((n * s.outH() + i * pool + a) * s.outW() + j * pool + e) * s.k() + ch];
+                                        if ((a == 0 && e == 0) || t > m || (Float.isNaN(t) && !Float.isNaN(m))) m = t;
+                                    }
+                                }
+                                int at = ((n * ph + i) * pw + j) * s.k() + ch;
+                                assertEquals(Float.floatToRawIntBits(m), Float.floatToRawIntBits(all[yOff + at]), what + " at " + at);
+                            }
+                        }
+                    }
+                }
+                for (int i = 0; i < yOff; i++) assertTrue(Float.isNaN(all[i]), what + ": wrote before y at " + i);
+                for (int i = yOff + yLen; i < all.length; i++) assertTrue(Float.isNaN(all[i]), what + ": wrote past y at " + i);
+                assertMessage(assertThrows(IllegalArgumentException.class,
+                        () -> k.conv2dMaxPoolF32(s, 0, xs, 0, ws, 0, null, 0, ys, 0, relu)), "pool");
+                assertMessage(assertThrows(IllegalArgumentException.class,
+                        () -> k.conv2dMaxPoolF32(s, pool, xs, 0, ws, 0, null, 0, ys, yOff + 4, relu)), "y");
+            }
+        }
+        Conv2dShape wide = Conv2dShape.of(1, 9, 9, 16, 8, 3, 1, 1); // a 144-element patch: no direct kernel
+        assertNull(k.conv2dMaxPoolKernelId(wide, 2));
+        if (k.kernelId(Conv2dShape.of(1, 9, 9, 16, 8, 3, 1, 1)).contains("igemm")) assertEquals(cases.length, fused, "native fuses every case");
+    }
+
     private static void check(ConvKernels kernels, Conv2dShape s, boolean withBias, boolean relu, SplittableRandom rnd) {
         int xLen = s.n() * s.h() * s.w() * s.c(), wLen = s.k() * s.r() * s.s() * (s.c() / s.groups());
         int yLen = s.n() * s.outH() * s.outW() * s.k();

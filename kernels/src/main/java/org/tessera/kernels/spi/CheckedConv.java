@@ -39,6 +39,44 @@ public abstract class CheckedConv implements ConvKernels {
     }
 
     @Override
+    public final void conv2dMaxPoolF32(Conv2dShape shape, int pool, Storage x, long xOffset, Storage w, long wOffset,
+                                       Storage bias, long biasOffset, Storage y, long yOffset, boolean relu) {
+        if (shape == null) throw new NullPointerException("shape is null");
+        if (pool < 1) throw new IllegalArgumentException("pool must be >= 1, got " + pool);
+        if (shape.outH() < pool || shape.outW() < pool) {
+            throw new IllegalArgumentException("a " + pool + "x" + pool + " pool needs a convolution output of at least that size, got "
+                    + shape.outH() + "x" + shape.outW());
+        }
+        if (conv2dMaxPoolKernelId(shape, pool) == null) {
+            throw new IllegalArgumentException("no fused convolution + max pooling kernel for " + shape + " with pool " + pool
+                    + " on this backend (conv2dMaxPoolKernelId is null); run conv2dF32, then max pooling");
+        }
+        long xLen = elements("x", shape.n(), shape.h(), shape.w(), shape.c());
+        long wLen = elements("w", shape.k(), shape.r(), shape.s(), shape.c() / shape.groups());
+        long yLen = elements("y", shape.n(), shape.outH() / pool, shape.outW() / pool, shape.k());
+        Checks.block("x", x, memory, Float.BYTES, xOffset, 1, xLen, xLen);
+        Checks.block("w", w, memory, Float.BYTES, wOffset, 1, wLen, wLen);
+        if (bias != null) Checks.block("bias", bias, memory, Float.BYTES, biasOffset, 1, shape.k(), shape.k());
+        Checks.block("y", y, memory, Float.BYTES, yOffset, 1, yLen, yLen);
+        noOverlap("y", "x", x, xOffset, xLen, y, yOffset, yLen);
+        noOverlap("y", "w", w, wOffset, wLen, y, yOffset, yLen);
+        if (bias != null) noOverlap("y", "bias", bias, biasOffset, shape.k(), y, yOffset, yLen);
+        Storage.acquireAll(x, w, bias, y);
+        try {
+            runMaxPool(shape, pool, x, xOffset, w, wOffset, bias, biasOffset, y, yOffset, relu);
+        } finally {
+            Storage.releaseAll(x, w, bias, y);
+        }
+    }
+
+    /** The fused convolution + max pooling, on validated, live, non-overlapping operands; only called when
+     * {@link #conv2dMaxPoolKernelId} names a kernel. */
+    protected void runMaxPool(Conv2dShape shape, int pool, Storage x, long xOffset, Storage w, long wOffset,
+                              Storage bias, long biasOffset, Storage y, long yOffset, boolean relu) {
+        throw new IllegalStateException("conv2dMaxPoolKernelId names a kernel but runMaxPool is not implemented");
+    }
+
+    @Override
     public final void conv2dBackwardDataF32(Conv2dShape shape, Storage dy, long dyOffset, Storage w, long wOffset, Storage dx,
                                             long dxOffset) {
         if (shape == null) throw new NullPointerException("shape is null");

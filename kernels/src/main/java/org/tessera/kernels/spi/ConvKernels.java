@@ -34,6 +34,30 @@ public interface ConvKernels {
                    Storage bias, long biasOffset, Storage y, long yOffset, boolean relu);
 
     /**
+     * The kernel {@link #conv2dMaxPoolF32} runs for this shape and pool size, or null when this backend has no
+     * fused kernel for them (callers then run {@link #conv2dF32} and a pooling kernel). Default: none.
+     */
+    default String conv2dMaxPoolKernelId(Conv2dShape shape, int pool) {
+        return null;
+    }
+
+    /**
+     * Convolution, bias, activation, then non-overlapping {@code pool x pool} max pooling (stride pool, no
+     * padding, floor) in one pass, where {@link #conv2dMaxPoolKernelId} names a kernel: the same values as
+     * {@link #conv2dF32} followed by max pooling (a tap replaces the maximum when it is greater, or when it is
+     * NaN and the maximum is not), without the full-size activation going through memory.
+     *
+     * @param pool the window and stride, >= 1; outH and outW must be at least pool
+     * @param y    (n, outH / pool, outW / pool, k) f32, written
+     * @throws IllegalArgumentException when there is no fused kernel for these arguments, or for bad operands
+     */
+    default void conv2dMaxPoolF32(Conv2dShape shape, int pool, Storage x, long xOffset, Storage w, long wOffset,
+                                  Storage bias, long biasOffset, Storage y, long yOffset, boolean relu) {
+        throw new IllegalArgumentException("no fused convolution + max pooling kernel on this backend (conv2dMaxPoolKernelId is null); "
+                + "run conv2dF32, then max pooling");
+    }
+
+    /**
      * Gradient of the convolution (before any activation) with respect to its input: dx = conv2d^T(dy, w),
      * overwritten. Callers that fused a ReLU mask dy with it first.
      *
