@@ -214,8 +214,8 @@ public final class FashionJob {
 
     private Variant measure(String name, Ops ops, Function<Tensor, Tensor> predict, Dataset test, Tensor one, Tensor batch, double sparsity, long params, long bytes) {
         double acc = report(predict, test).accuracy();
-        double lat = Timing.latencyMs(predict, one, o.quick() ? 20 : 100, o.quick() ? 50 : 300);
-        double thr = Timing.throughput(predict, batch, o.quick() ? 0.3 : 1.5);
+        double lat = Timing.latencyMs(predict, one, o.quick() ? 0.05 : 1.0, o.quick() ? 50 : 500);
+        double thr = Timing.throughput(predict, batch, o.quick() ? 0.1 : 1.0, o.quick() ? 3 : 5, o.quick() ? 0.1 : 0.4);
         Variant v = new Variant(name, ops.backendName(), acc, sparsity, params, bytes, lat, thr);
         log.printf(Locale.ROOT, "  %-12s %-7s accuracy %.4f  batch-1 %.3f ms  batch-256 %,.0f img/s%n", name, v.backend(), acc, lat, thr);
         return v;
