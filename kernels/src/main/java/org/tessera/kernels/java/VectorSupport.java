@@ -1,6 +1,7 @@
 package org.tessera.kernels.java;
 
 import org.tessera.kernels.conv.DepthwiseConv2d;
+import org.tessera.kernels.conv.DirectConv2d;
 import org.tessera.kernels.conv.GemmConv2d;
 import org.tessera.kernels.conv.Int8DepthwiseConv2d;
 import org.tessera.kernels.conv.ScalarDepthwiseConv2d;
@@ -41,7 +42,8 @@ record VectorSupport(ElementwiseKernels elementwise, F32GemmKernels gemm, Int8Ge
             Int8DepthwiseConv2d int8Depthwise = (Int8DepthwiseConv2d) construct(Class.forName("org.tessera.kernels.java.PanamaInt8DepthwiseConv2d"));
             return new VectorSupport((ElementwiseKernels) construct(elementwise), gemm, int8Gemm,
                     new GemmConv2d(gemm, (DepthwiseConv2d) construct(Class.forName("org.tessera.kernels.java.PanamaDepthwiseConv2d")), int8Gemm,
-                            int8Depthwise), int8Depthwise, (SpmmRows) construct(Class.forName("org.tessera.kernels.java.PanamaSpmmRows")),
+                            int8Depthwise, null, null, (DirectConv2d) construct(Class.forName("org.tessera.kernels.java.PanamaDirectConv2d"))),
+                    int8Depthwise, (SpmmRows) construct(Class.forName("org.tessera.kernels.java.PanamaSpmmRows")),
                     "Vector API, " + bits + "-bit preferred species", true);
         } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
             return scalar("Vector API unusable (" + e + ")");
