@@ -18,8 +18,9 @@ public interface ConvKernels {
     /**
      * The kernel this shape runs on: {@code f32_conv2d_1x1_gemm/...} (a 1x1, stride 1, unpadded, one-group
      * convolution is a GEMM on the NHWC buffer, no copy), {@code f32_dwconv2d...} (depthwise: groups = c = k,
-     * a direct SIMD kernel), or {@code f32_conv2d_im2col/...} (the rest: im2col in chunks into a reused
-     * workspace, then the GEMM).
+     * a direct SIMD kernel), {@code f32_conv2d_direct...} (one group, a short patch r s c <= 32, on backends
+     * with a direct kernel), {@code f32_conv2d_igemm...} (the rest, on backends with an implicit GEMM), or
+     * {@code f32_conv2d_im2col/...} (the rest otherwise: im2col in chunks into a reused workspace, then the GEMM).
      */
     String kernelId(Conv2dShape shape);
 
