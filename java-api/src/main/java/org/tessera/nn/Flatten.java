@@ -52,6 +52,20 @@ public final class Flatten extends Layer {
         return out;
     }
 
+    /** {@link #hwcColumns(float[], int, long[])} for s8 weights. */
+    static byte[] hwcColumns(byte[] w, int rows, long[] image) {
+        int hw = Math.toIntExact(image[0] * image[1]), c = Math.toIntExact(image[2]), cols = hw * c;
+        if (w.length != (long) rows * cols) throw new IllegalArgumentException("weights hold " + w.length + " values, not " + rows + " x " + cols);
+        byte[] out = new byte[w.length];
+        for (int o = 0; o < rows; o++) {
+            int base = o * cols;
+            for (int ch = 0; ch < c; ch++) {
+                for (int p = 0; p < hw; p++) out[base + p * c + ch] = w[base + ch * hw + p];
+            }
+        }
+        return out;
+    }
+
     /** Copies each (h, w, c) example of x to (c, h, w) order in y; elements of {@code bytes} bytes (1 or 4). */
     static void chwOrder(MemorySegment x, MemorySegment y, long n, long[] in, int bytes) {
         if (in.length != 3 || in[0] * in[1] == 1 || in[2] == 1) {

@@ -1,7 +1,10 @@
 package org.tessera.nn;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.tessera.Layouts;
 import org.tessera.Ops;
 import org.tessera.PackedInt8Conv;
@@ -34,12 +37,34 @@ public final class QuantizedModel implements AutoCloseable {
     private final InferencePlan plan;
     private final long bytes, params;
     private final String kernels;
+    private final QuantizedModelFile.Recipe recipe;
 
-    private QuantizedModel(InferencePlan plan, long bytes, long params, String kernels) {
+    private QuantizedModel(InferencePlan plan, long bytes, long params, String kernels, QuantizedModelFile.Recipe recipe) {
         this.plan = plan;
         this.bytes = bytes;
         this.params = params;
         this.kernels = kernels;
+        this.recipe = recipe;
+    }
+
+    /**
+     * Writes this model to a safetensors file (replaced atomically): the s8 weights of every int8 layer with
+     * their per-channel scales and folded biases, the f32 parameters of the layers that stay f32, the activation
+     * ranges (scale and zero point) and the architecture. {@link #load} gives back a model whose predictions
+     * are the same to the bit, without calibration data.
+     */
+    public void save(java.nio.file.Path path) throws java.io.IOException {
+        QuantizedModelFile.save(recipe, path);
+    }
+
+    /**
+     * Reads a model written by {@link #save} and builds it on {@code ops}' backend. The caller owns (closes) it.
+     *
+     * @throws java.io.IOException if the file is unreadable, not a Tessera int8 model, or its tensors or ranges
+     *                             do not fit its architecture (the message names what)
+     */
+    public static QuantizedModel load(java.nio.file.Path path, Ops ops) throws java.io.IOException {
+        return QuantizedModelFile.load(path, ops);
     }
 
     /** Starts quantizing {@code model}: run {@link Builder#calibrate} on representative batches, then {@link Builder#build}. */
@@ -70,6 +95,7 @@ public final class QuantizedModel implements AutoCloseable {
     @Override
     public void close() {
         plan.close();
+        recipe.close();
     }
 
     /** Collects calibration statistics, then builds the quantized model. */
@@ -79,6 +105,12 @@ public final class QuantizedModel implements AutoCloseable {
         private final Calibration.Stats[] stats; // [0]: input, [i + 1]: output of group i
         private Calibration calibration = Calibration.minMax();
         private int weightBits = 8;
+        // set when loading a saved model: ranges and s8 weights come from the file instead of calibration
+        private Map<Integer, Calibration.Int8Range> fixedRanges;
+        private org.tessera.io.SafetensorsFile preQuantized;
+        // what build() used, for save(): ranges by statistics index, tensors by parameter name
+        private final Map<Integer, Calibration.Int8Range> usedRanges = new TreeMap<>();
+        private final Map<String, Tensor> saved = new LinkedHashMap<>();
 
         Builder(Sequential model) {
             this.model = model;
@@ -123,7 +155,11 @@ public final class QuantizedModel implements AutoCloseable {
          * @throws IllegalStateException if no calibration batch was run
          */
         public QuantizedModel build(Ops ops) {
+            usedRanges.clear();
+            saved.values().forEach(Tensor::close);
+            saved.clear();
             List<Step> steps = new ArrayList<>();
+            java.util.Set<Integer> int8Layers = new java.util.HashSet<>();
             long bytes = 0, params = 0;
             long[] shape = model.inputShape();
             Calibration.Int8Range cur = null; // the u8 encoding of the current activation, null while it is f32
@@ -139,14 +175,15 @@ public final class QuantizedModel implements AutoCloseable {
                         steps.add(Step.view(g.label(), out, cur != null ? DType.U8 : DType.F32));
                         image = shape;
                     } else if (main instanceof WeightedLayer weighted && runsInt8(weighted)) {
+                        for (int l = g.first(); l <= g.last(); l++) int8Layers.add(l);
                         if (cur == null) {
-                            cur = calibration.range(stats[gi]);
+                            cur = range(gi);
                             steps.add(U8Steps.quantize(g.label(), shape, cur));
                         }
                         boolean u8Out = gi + 1 < groups.size() && takesU8(groups.get(gi + 1).main());
-                        Calibration.Int8Range next = u8Out ? calibration.range(stats[gi + 1]) : null;
+                        Calibration.Int8Range next = u8Out ? range(gi + 1) : null;
                         Int8Output epilogue = u8Out ? Int8Output.u8(next.scale(), next.zeroPoint(), g.relu()) : Int8Output.f32(g.relu());
-                        Step step = int8Step(ops, g, in, out, Int8Input.u8(cur.scale(), cur.zeroPoint()), epilogue, weightBits);
+                        Step step = int8Step(ops, g, in, out, Int8Input.u8(cur.scale(), cur.zeroPoint()), epilogue);
                         steps.add(step);
                         long weights = weighted.weight().numel();
                         long channels = out[out.length - 1];
@@ -181,11 +218,39 @@ public final class QuantizedModel implements AutoCloseable {
                 if (cur != null) steps.add(U8Steps.dequantize("output", shape, cur));
                 StringBuilder sum = new StringBuilder();
                 for (Step s : steps) sum.append(String.format("%-44s %-4s %s%n", s.label(), s.outType(), Shapes.str(s.outShape())));
-                return new QuantizedModel(new InferencePlan(model.inputShape(), steps), bytes, params, sum.toString());
+                for (Map.Entry<String, Tensor> e : model.parameters().entrySet()) { // the f32 layers' parameters, as they are
+                    if (!int8Layers.contains(QuantizedModelFile.layerIndex(e.getKey()))) saved.put(e.getKey(), e.getValue().copy());
+                }
+                QuantizedModelFile.Recipe recipe = new QuantizedModelFile.Recipe(org.tessera.io.Json.write(model.architecture()), weightBits,
+                        new TreeMap<>(usedRanges), new LinkedHashMap<>(saved));
+                saved.clear(); // the recipe owns them now
+                return new QuantizedModel(new InferencePlan(model.inputShape(), steps), bytes, params, sum.toString(), recipe);
             } catch (RuntimeException e) {
                 steps.forEach(Step::close);
+                saved.values().forEach(Tensor::close);
+                saved.clear();
                 throw e;
             }
+        }
+
+        /** Sets the source of a loaded model: its activation ranges and its s8 weights (see {@link QuantizedModelFile}). */
+        Builder fromFile(Map<Integer, Calibration.Int8Range> ranges, org.tessera.io.SafetensorsFile file) {
+            this.fixedRanges = ranges;
+            this.preQuantized = file;
+            return this;
+        }
+
+        /** The u8 encoding of statistics slot i (0: the input, i + 1: group i's output): calibrated, or the loaded one. */
+        private Calibration.Int8Range range(int i) {
+            Calibration.Int8Range r;
+            if (fixedRanges != null) {
+                r = fixedRanges.get(i);
+                if (r == null) throw new IllegalArgumentException("the file has no activation range for slot " + i + " (" + QuantizedModelFile.RANGES_KEY + ")");
+            } else {
+                r = calibration.range(stats[i]);
+            }
+            usedRanges.put(i, r);
+            return r;
         }
 
         private static boolean takesU8(Layer next) {
@@ -202,33 +267,29 @@ public final class QuantizedModel implements AutoCloseable {
         }
 
         /**
-         * The int8 step of a linear or convolution group: folded weights quantized per output channel. A linear
-         * layer given an (h, w, c) {@code in} takes its input in (h, w, c) order (a folded flatten).
+         * The int8 step of a linear or convolution group: folded weights quantized per output channel (or read
+         * from a saved model). A linear layer given an (h, w, c) {@code in} takes its input in (h, w, c) order
+         * (a folded flatten).
          */
-        private static Step int8Step(Ops ops, Group g, long[] in, long[] out, Int8Input xq, Int8Output epilogue, int weightBits) {
+        private Step int8Step(Ops ops, Group g, long[] in, long[] out, Int8Input xq, Int8Output epilogue) {
             boolean linear = g.main() instanceof Linear;
             WeightedLayer layer = (WeightedLayer) g.main();
             int channels = layer.outputs();
-            Folded f = Folded.of(layer.weight(), layer.bias(), g.bn(), channels);
-            String label = g.label() + " int8";
-            try (Tensor fw = f.weight()) {
-                float[] w = fw.toFloatArray();
-                if (linear && in.length == 3) w = Flatten.hwcColumns(w, channels, in);
-                int row = w.length / channels;
-                float[] scales = new float[channels];
-                byte[] q = new byte[w.length];
-                float levels = (1 << (weightBits - 1)) - 1; // 127 or 63: symmetric, so -levels..levels
-                for (int o = 0; o < channels; o++) {
-                    float max = 0;
-                    for (int i = 0; i < row; i++) max = Math.max(max, Math.abs(w[o * row + i]));
-                    scales[o] = max > 0 ? max / levels : 1f;
-                    for (int i = 0; i < row; i++) q[o * row + i] = (byte) Math.max(-levels, Math.min(levels, Math.rint(w[o * row + i] / scales[o])));
+            long[] wShape = layer.weight().shape();
+            String label = g.label() + " int8", name = g.first() + ".";
+            QuantizedModelFile.Weights qw = preQuantized != null ? QuantizedModelFile.weights(preQuantized, name, wShape)
+                    : quantize(layer, g.bn(), channels, weightBits);
+            saved.put(name + "weight", Tensor.of(DType.S8, qw.q(), wShape));
+            saved.put(name + QuantizedModelFile.SCALE_SUFFIX, Tensor.of(qw.scales(), channels));
+            if (qw.bias() != null) saved.put(name + "bias", Tensor.of(qw.bias(), channels));
+            byte[] q = linear && in.length == 3 ? Flatten.hwcColumns(qw.q(), channels, in) : qw.q();
+            float[] scales = qw.scales();
+            Tensor bias = qw.bias() == null ? null : Tensor.of(qw.bias(), channels);
+            try {
+                if (linear && QuantizedModelFile.zeroFraction(q) >= SparseLinear.MIN_SPARSITY) {
+                    return SparseLinear.int8(ops, label, q, scales, channels, q.length / channels, bias, xq, epilogue);
                 }
-                Tensor bias = f.bias();
-                if (linear && SparseLinear.zeroFraction(w) >= SparseLinear.MIN_SPARSITY) {
-                    return SparseLinear.int8(ops, label, q, scales, channels, row, bias, xq, epilogue);
-                }
-                try (Tensor wq = Tensor.of(DType.S8, q, fw.shape())) {
+                try (Tensor wq = Tensor.of(DType.S8, q, wShape)) {
                     if (linear) {
                         PackedInt8Matrix packed = ops.packInt8(wq.t(), scales);
                         return new Step(label, out.clone(), epilogue.type(), (x, y) -> ops.matmul(x, xq, packed, epilogue, bias, y), () -> {
@@ -245,11 +306,32 @@ public final class QuantizedModel implements AutoCloseable {
                         packed.close();
                         if (bias != null) bias.close();
                     });
-                } catch (RuntimeException e) {
-                    if (bias != null) bias.close();
-                    throw e;
                 }
+            } catch (RuntimeException e) {
+                if (bias != null) bias.close();
+                throw e;
             }
+        }
+
+        /** The layer's weights with its BatchNorm folded in, quantized symmetrically per output channel to weightBits. */
+        private static QuantizedModelFile.Weights quantize(WeightedLayer layer, BatchNorm bn, int channels, int weightBits) {
+            Folded f = Folded.of(layer.weight(), layer.bias(), bn, channels);
+            float[] w, bias;
+            try (Tensor fw = f.weight(); Tensor fb = f.bias()) {
+                w = fw.toFloatArray();
+                bias = fb == null ? null : fb.toFloatArray();
+            }
+            int row = w.length / channels;
+            float[] scales = new float[channels];
+            byte[] q = new byte[w.length];
+            float levels = (1 << (weightBits - 1)) - 1; // 127 or 63: symmetric, so -levels..levels
+            for (int o = 0; o < channels; o++) {
+                float max = 0;
+                for (int i = 0; i < row; i++) max = Math.max(max, Math.abs(w[o * row + i]));
+                scales[o] = max > 0 ? max / levels : 1f;
+                for (int i = 0; i < row; i++) q[o * row + i] = (byte) Math.max(-levels, Math.min(levels, Math.rint(w[o * row + i] / scales[o])));
+            }
+            return new QuantizedModelFile.Weights(q, scales, bias);
         }
     }
 }

@@ -38,6 +38,10 @@ class ReadmeModelExampleTest {
             ptq.calibrate(images);
             try (QuantizedModel int8 = ptq.build(Ops.auto()); Tensor q = int8.predict(images)) {
                 assertArrayEquals(new long[] {8, 10}, q.shape());
+                int8.save(dir.resolve("model-int8.safetensors"));
+                try (QuantizedModel same = QuantizedModel.load(dir.resolve("model-int8.safetensors"), Ops.auto()); Tensor q2 = same.predict(images)) {
+                    assertArrayEquals(q.toFloatArray(), q2.toFloatArray());
+                }
             }
             Pruning.prune(model, 0.9, Pruning.Structure.BLOCK_4X1);
             try (Tensor pruned = model.predict(images)) {

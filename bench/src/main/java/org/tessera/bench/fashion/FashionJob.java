@@ -148,10 +148,16 @@ public final class FashionJob {
         Tensor calib = split.train().images(0, Math.min(512, split.train().size()));
         Tensor one = test.images(0, 1), batch = test.images(0, Math.min(256, test.size()));
         double denseSparsity = Models.sparsity(teacher), prunedSparsity = Models.sparsity(pruned);
+        boolean int8Saved = false;
         for (Backend b : Tessera.backends()) {
             if (!b.availability().available() || !b.automatic() || b.memoryKind() != MemoryKind.HOST) continue;
             Ops ops = Ops.on(b);
             try (QuantizedModel q8 = quantize(teacher, calib, ops); QuantizedModel sq8 = quantize(pruned, calib, ops)) {
+                if (!int8Saved) { // the same on every backend: once
+                    q8.save(o.out().resolve("model-int8.safetensors"));
+                    sq8.save(o.out().resolve("model-sparse-int8.safetensors"));
+                    int8Saved = true;
+                }
                 variants.add(measure("fp32", ops, x -> teacher.predict(x, ops), test, one, batch, denseSparsity, teacher.parameterCount(), teacher.parameterBytes()));
                 variants.add(measure("int8", ops, q8::predict, test, one, batch, denseSparsity, q8.parameterCount(), q8.parameterBytes()));
                 variants.add(measure("sparse", ops, x -> pruned.predict(x, ops), test, one, batch, prunedSparsity, Models.nonZeros(pruned), Models.sparseBytes(pruned, pruned.parameterBytes(), false)));

@@ -44,5 +44,11 @@ class FashionJobQuickTest {
         String html = Files.readString(out.resolve("report.html"));
         assertEquals(5, html.split("data:image/png;base64,", -1).length - 1, "five charts");
         assertTrue(Files.size(out.resolve("model-fp32.safetensors")) > 1_000_000);
+        // the int8 model file: a quarter of the fp32 bytes or so, and it loads into a working model
+        long int8Bytes = Files.size(out.resolve("model-int8.safetensors"));
+        assertTrue(int8Bytes > 300_000 && int8Bytes < 600_000, "model-int8.safetensors is " + int8Bytes + " bytes");
+        try (org.tessera.nn.QuantizedModel q = org.tessera.nn.QuantizedModel.load(out.resolve("model-sparse-int8.safetensors"), org.tessera.Ops.auto())) {
+            assertTrue(q.summary().contains("int8"), q.summary());
+        }
     }
 }
