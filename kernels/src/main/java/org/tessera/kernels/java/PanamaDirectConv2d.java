@@ -64,18 +64,16 @@ final class PanamaDirectConv2d implements DirectConv2d {
                 for (int ch = 0; ch < k; ch += L) {
                     boolean whole = ch + L <= k; // unmasked loads and stores where the vector is whole
                     VectorMask<Float> live = whole ? ALL : S.indexInRange(ch, k);
-                    FloatVector m = null;
+                    int first = pc * pool * k + ch; // tap (0, 0); a nullable vector would be boxed, so it starts the max
+                    FloatVector m = whole ? FloatVector.fromArray(S, conv, first) : FloatVector.fromArray(S, conv, first, live);
                     for (int i = 0; i < pool; i++) {
-                        for (int j = 0; j < pool; j++) {
+                        for (int j = i == 0 ? 1 : 0; j < pool; j++) {
                             int at = (i * convW + pc * pool + j) * k + ch;
                             FloatVector v = whole ? FloatVector.fromArray(S, conv, at) : FloatVector.fromArray(S, conv, at, live);
-                            if (m == null) {
-                                m = v;
-                            } else { // greater, or NaN over non-NaN: the first NaN or the first of equal maxima wins
-                                VectorMask<Float> take = v.compare(VectorOperators.GT, m)
-                                        .or(v.test(VectorOperators.IS_NAN).andNot(m.test(VectorOperators.IS_NAN)));
-                                m = m.blend(v, take);
-                            }
+                            // greater, or NaN over non-NaN: the first NaN or the first of equal maxima wins
+                            VectorMask<Float> take = v.compare(VectorOperators.GT, m)
+                                    .or(v.test(VectorOperators.IS_NAN).andNot(m.test(VectorOperators.IS_NAN)));
+                            m = m.blend(v, take);
                         }
                     }
                     if (whole) m.intoMemorySegment(y, 4 * (out + (long) pc * k + ch), ORDER);
