@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Objects;
 import org.tessera.kernels.Backends.Selection;
 import org.tessera.kernels.DType;
+import org.tessera.kernels.Storage;
 import org.tessera.kernels.spi.Conv2dShape;
 import org.tessera.kernels.spi.ConvKernels;
 
@@ -45,14 +46,28 @@ final class Convolution {
     }
 
     static Tensor forward(Selection<ConvKernels> sel, Tensor x, Tensor w, Tensor bias, Conv2dParams p, Activation act, Tensor out) {
+        return forward(sel, x, w, bias, p, act, 0, out);
+    }
+
+    /** The convolution, fused with pool x pool max pooling when pool > 0, on dense copies where views are strided. */
+    private static Tensor forward(Selection<ConvKernels> sel, Tensor x, Tensor w, Tensor bias, Conv2dParams p, Activation act, int pool,
+                                  Tensor out) {
         Objects.requireNonNull(act, "act");
         Conv2dShape s = shape(x, w, p);
-        Pooling.requireShape("conv2d", "out", out, DType.F32, outShape(s));
+        String op = pool > 0 ? "conv2dMaxPool" : "conv2d";
+        int div = Math.max(pool, 1);
+        Pooling.requireShape(op, "out", out, DType.F32, new long[] {s.n(), s.outH() / div, s.outW() / div, s.k()});
         requireBias(bias, s.k());
         Tensor xc = Pooling.dense(x), wc = Pooling.dense(w), bc = bias == null ? null : Pooling.dense(bias), yc = Pooling.dense(out);
         try {
-            sel.kernels().conv2dF32(s, xc.storage(), xc.offset(), wc.storage(), wc.offset(), bc == null ? null : bc.storage(),
-                    bc == null ? 0 : bc.offset(), yc.storage(), yc.offset(), act == Activation.RELU);
+            Storage bs = bc == null ? null : bc.storage();
+            long bo = bc == null ? 0 : bc.offset();
+            boolean relu = act == Activation.RELU;
+            if (pool > 0) {
+                sel.kernels().conv2dMaxPoolF32(s, pool, xc.storage(), xc.offset(), wc.storage(), wc.offset(), bs, bo, yc.storage(), yc.offset(), relu);
+            } else {
+                sel.kernels().conv2dF32(s, xc.storage(), xc.offset(), wc.storage(), wc.offset(), bs, bo, yc.storage(), yc.offset(), relu);
+            }
             Pooling.writeBack(yc, out);
         } finally {
             Pooling.release(xc, x);
@@ -82,23 +97,8 @@ final class Convolution {
     /** conv2d, then non-overlapping pool x pool max pooling, in one pass (ConvKernels#conv2dMaxPoolF32). */
     static Tensor forwardMaxPool(Selection<ConvKernels> sel, Tensor x, Tensor w, Tensor bias, Conv2dParams p, Activation act, int pool,
                                  Tensor out) {
-        Objects.requireNonNull(act, "act");
-        Conv2dShape s = shape(x, w, p);
         if (pool < 1) throw new IllegalArgumentException("conv2dMaxPool: pool must be >= 1, got " + pool);
-        Pooling.requireShape("conv2dMaxPool", "out", out, DType.F32, new long[] {s.n(), s.outH() / pool, s.outW() / pool, s.k()});
-        requireBias(bias, s.k());
-        Tensor xc = Pooling.dense(x), wc = Pooling.dense(w), bc = bias == null ? null : Pooling.dense(bias), yc = Pooling.dense(out);
-        try {
-            sel.kernels().conv2dMaxPoolF32(s, pool, xc.storage(), xc.offset(), wc.storage(), wc.offset(), bc == null ? null : bc.storage(),
-                    bc == null ? 0 : bc.offset(), yc.storage(), yc.offset(), act == Activation.RELU);
-            Pooling.writeBack(yc, out);
-        } finally {
-            Pooling.release(xc, x);
-            Pooling.release(wc, w);
-            if (bc != null) Pooling.release(bc, bias);
-            Pooling.release(yc, out);
-        }
-        return out;
+        return forward(sel, x, w, bias, p, act, pool, out);
     }
 
     /** dx = the gradient of conv2d(x, w) with respect to x, given dy; dx's shape is x's. */

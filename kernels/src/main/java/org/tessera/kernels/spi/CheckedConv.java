@@ -20,22 +20,7 @@ public abstract class CheckedConv implements ConvKernels {
     public final void conv2dF32(Conv2dShape shape, Storage x, long xOffset, Storage w, long wOffset,
                                 Storage bias, long biasOffset, Storage y, long yOffset, boolean relu) {
         if (shape == null) throw new NullPointerException("shape is null");
-        long xLen = elements("x", shape.n(), shape.h(), shape.w(), shape.c());
-        long wLen = elements("w", shape.k(), shape.r(), shape.s(), shape.c() / shape.groups());
-        long yLen = elements("y", shape.n(), shape.outH(), shape.outW(), shape.k());
-        Checks.block("x", x, memory, Float.BYTES, xOffset, 1, xLen, xLen);
-        Checks.block("w", w, memory, Float.BYTES, wOffset, 1, wLen, wLen);
-        if (bias != null) Checks.block("bias", bias, memory, Float.BYTES, biasOffset, 1, shape.k(), shape.k());
-        Checks.block("y", y, memory, Float.BYTES, yOffset, 1, yLen, yLen);
-        noOverlap("y", "x", x, xOffset, xLen, y, yOffset, yLen);
-        noOverlap("y", "w", w, wOffset, wLen, y, yOffset, yLen);
-        if (bias != null) noOverlap("y", "bias", bias, biasOffset, shape.k(), y, yOffset, yLen);
-        Storage.acquireAll(x, w, bias, y);
-        try {
-            run(shape, x, xOffset, w, wOffset, bias, biasOffset, y, yOffset, relu);
-        } finally {
-            Storage.releaseAll(x, w, bias, y);
-        }
+        forward(shape, 0, x, xOffset, w, wOffset, bias, biasOffset, y, yOffset, relu);
     }
 
     @Override
@@ -51,9 +36,16 @@ public abstract class CheckedConv implements ConvKernels {
             throw new IllegalArgumentException("no fused convolution + max pooling kernel for " + shape + " with pool " + pool
                     + " on this backend (conv2dMaxPoolKernelId is null); run conv2dF32, then max pooling");
         }
+        forward(shape, pool, x, xOffset, w, wOffset, bias, biasOffset, y, yOffset, relu);
+    }
+
+    /** Checks and holds the operands of a forward convolution, fused with pool x pool max pooling when pool > 0, then runs it. */
+    private void forward(Conv2dShape shape, int pool, Storage x, long xOffset, Storage w, long wOffset, Storage bias, long biasOffset,
+                         Storage y, long yOffset, boolean relu) {
+        int div = Math.max(pool, 1);
         long xLen = elements("x", shape.n(), shape.h(), shape.w(), shape.c());
         long wLen = elements("w", shape.k(), shape.r(), shape.s(), shape.c() / shape.groups());
-        long yLen = elements("y", shape.n(), shape.outH() / pool, shape.outW() / pool, shape.k());
+        long yLen = elements("y", shape.n(), shape.outH() / div, shape.outW() / div, shape.k());
         Checks.block("x", x, memory, Float.BYTES, xOffset, 1, xLen, xLen);
         Checks.block("w", w, memory, Float.BYTES, wOffset, 1, wLen, wLen);
         if (bias != null) Checks.block("bias", bias, memory, Float.BYTES, biasOffset, 1, shape.k(), shape.k());
@@ -63,7 +55,8 @@ public abstract class CheckedConv implements ConvKernels {
         if (bias != null) noOverlap("y", "bias", bias, biasOffset, shape.k(), y, yOffset, yLen);
         Storage.acquireAll(x, w, bias, y);
         try {
-            runMaxPool(shape, pool, x, xOffset, w, wOffset, bias, biasOffset, y, yOffset, relu);
+            if (pool > 0) runMaxPool(shape, pool, x, xOffset, w, wOffset, bias, biasOffset, y, yOffset, relu);
+            else run(shape, x, xOffset, w, wOffset, bias, biasOffset, y, yOffset, relu);
         } finally {
             Storage.releaseAll(x, w, bias, y);
         }
