@@ -88,10 +88,10 @@ final class SparseMatmul {
 
     /** The dense fallback's epilogue: the GEMM's bias runs along columns, ours along rows. */
     private static void biasAndActivation(Tensor y, int n, long m, Tensor bias, boolean relu) {
-        MemorySegment ys = y.segment();
+        MemorySegment ys = y.hostSegment(), bs = bias == null ? null : bias.hostSegment(); // whole storages: offsets are the views'
         long ld = rowStride(y);
         for (int i = 0; i < n; i++) {
-            float b = bias == null ? 0f : bias.segment().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, bias.offset() + i);
+            float b = bias == null ? 0f : bs.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, bias.offset() + i);
             for (long j = 0; j < m; j++) {
                 long at = y.offset() + i * ld + j;
                 float v = ys.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, at) + b;

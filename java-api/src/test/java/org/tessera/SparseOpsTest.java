@@ -37,6 +37,14 @@ class SparseOpsTest {
                  Tensor bt = Tensor.of(bias, n); Tensor y = ops.spmm(sw, xt, bt, Activation.RELU)) {
                 assertEquals(sparsity >= SparseCrossover.threshold(1, m), sw.sparseKernels(), sw.toString());
                 assertClose(reference(w, n, k, m, x, bias, true), y.toFloatArray(), sw.toString());
+                // views at an offset into larger buffers (a plan's scratch): the dense fallback's epilogue once wrote past them
+                float[] padded = new float[3 + n];
+                System.arraycopy(bias, 0, padded, 3, n);
+                try (Tensor scratch = Tensor.allocate(DType.F32, 5 + n * m); Tensor bp = Tensor.of(padded, 3 + n)) {
+                    Tensor yv = scratch.slice(0, 5, 5 + n * m).reshape(n, m);
+                    ops.spmm(sw, xt, bp.slice(0, 3, 3 + n), Activation.RELU, yv);
+                    assertClose(reference(w, n, k, m, x, bias, true), yv.toFloatArray(), sw + " into an offset view");
+                }
             }
         }
     }
