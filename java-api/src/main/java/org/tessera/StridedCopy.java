@@ -69,6 +69,14 @@ final class StridedCopy {
      */
     private static void transposed(MemorySegment src, long srcOffset, long[] srcStrides, MemorySegment dst, long dstOffset, long[] dstStrides,
                                    long[] shape, int elementBytes) {
+        if (elementBytes == 4) {
+            transposed4(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape);
+            return;
+        }
+        if (elementBytes == 1) {
+            transposed1(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape);
+            return;
+        }
         for (long r0 = 0; r0 < shape[0]; r0 += TILE) {
             long r1 = Math.min(shape[0], r0 + TILE);
             for (long c0 = 0; c0 < shape[1]; c0 += TILE) {
@@ -76,6 +84,38 @@ final class StridedCopy {
                 for (long r = r0; r < r1; r++) {
                     long s = srcOffset + r * srcStrides[0], d = dstOffset + r * dstStrides[0];
                     for (long c = c0; c < c1; c++) element(src, s + c * srcStrides[1], dst, d + c * dstStrides[1], elementBytes);
+                }
+            }
+        }
+    }
+
+    // The tiled loop once per element size with the typed access inline: through the per-element switch, the
+    // u8 transpose of a sparse int8 layer's input (256 x 1568) took 2 ms (profiled: the switch's bulk-copy branch).
+    private static void transposed4(MemorySegment src, long srcOffset, long[] srcStrides, MemorySegment dst, long dstOffset, long[] dstStrides,
+                                    long[] shape) {
+        long ss0 = srcStrides[0], ss1 = srcStrides[1], ds0 = dstStrides[0], ds1 = dstStrides[1];
+        for (long r0 = 0; r0 < shape[0]; r0 += TILE) {
+            long r1 = Math.min(shape[0], r0 + TILE);
+            for (long c0 = 0; c0 < shape[1]; c0 += TILE) {
+                long c1 = Math.min(shape[1], c0 + TILE);
+                for (long r = r0; r < r1; r++) {
+                    long s = srcOffset + r * ss0, d = dstOffset + r * ds0;
+                    for (long c = c0; c < c1; c++) dst.set(I32, 4 * (d + c * ds1), src.get(I32, 4 * (s + c * ss1)));
+                }
+            }
+        }
+    }
+
+    private static void transposed1(MemorySegment src, long srcOffset, long[] srcStrides, MemorySegment dst, long dstOffset, long[] dstStrides,
+                                    long[] shape) {
+        long ss0 = srcStrides[0], ss1 = srcStrides[1], ds0 = dstStrides[0], ds1 = dstStrides[1];
+        for (long r0 = 0; r0 < shape[0]; r0 += TILE) {
+            long r1 = Math.min(shape[0], r0 + TILE);
+            for (long c0 = 0; c0 < shape[1]; c0 += TILE) {
+                long c1 = Math.min(shape[1], c0 + TILE);
+                for (long r = r0; r < r1; r++) {
+                    long s = srcOffset + r * ss0, d = dstOffset + r * ds0;
+                    for (long c = c0; c < c1; c++) dst.set(ValueLayout.JAVA_BYTE, d + c * ds1, src.get(ValueLayout.JAVA_BYTE, s + c * ss1));
                 }
             }
         }
