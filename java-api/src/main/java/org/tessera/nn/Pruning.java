@@ -10,9 +10,10 @@ import org.tessera.prune.SparsityReport;
 /**
  * One-shot magnitude pruning of a model's linear layers (the ones the sparse kernels run): zeroes the smallest
  * weights in place and returns the masks, for fine-tuning with {@link PruningMask#applyToGradient} or for
- * {@link org.tessera.prune.GradualPruner}-style schedules. Afterwards {@link Sequential#predict} (and a
- * {@link QuantizedModel} built from the model) runs each layer at or above 50% zeros on the sparse kernels
- * wherever the measured dense-vs-sparse crossover says it is faster. Convolutions are left dense.
+ * {@link org.tessera.prune.GradualPruner}-style schedules. Afterwards {@link Sequential#predict} runs each f32
+ * layer at or above 50% zeros on the sparse kernels where the measured dense-vs-sparse crossover says that is
+ * faster (single examples; batches and int8 layers keep the faster dense GEMM). Convolutions are pruned by whole
+ * filters ({@link #pruneFilters}), which inference removes: fewer channels are faster on every path.
  */
 public final class Pruning {
     /** How weights are removed. */
@@ -50,11 +51,71 @@ public final class Pruning {
         return masks;
     }
 
-    /** Per-layer sparsity and storage of the model's linear layers. */
+    /**
+     * Filter pruning: zeroes the {@code round(fraction * filters)} filters of smallest L2 norm (weights and bias)
+     * of every convolution (groups = 1) that another weighted layer follows. Such a filter's channel is exactly
+     * zero, and inference compiles the model without it ({@link #removeDeadChannels}): the convolution computes
+     * fewer filters and the layer reading it fewer inputs, so unlike scattered zeros these speed up every backend.
+     * Filters pruned earlier (norm 0) stay pruned, so calling this with a rising fraction is a gradual schedule.
+     *
+     * @return the weight and bias masks of each pruned layer by parameter name ({@code 3.weight}, {@code 3.bias}),
+     *         to re-apply after optimizer steps while fine-tuning
+     */
+    public static Map<String, PruningMask> pruneFilters(Sequential model, double fraction) {
+        return pruneFilters(model, fraction, -1);
+    }
+
+    /**
+     * {@link #pruneFilters(Sequential, double)} on one layer only: the convolution at index {@code layer} (layers
+     * differ in how much they tolerate; the first sees the raw image).
+     *
+     * @throws IllegalArgumentException if that layer is not such a convolution
+     */
+    public static Map<String, PruningMask> pruneFilters(Sequential model, double fraction, int layer) {
+        if (!(fraction >= 0 && fraction < 1)) throw new IllegalArgumentException("fraction must be in [0, 1), got " + fraction);
+        Map<String, PruningMask> masks = new LinkedHashMap<>();
+        int lastWeighted = -1;
+        for (int i = 0; i < model.layers().size(); i++) if (model.layers().get(i) instanceof WeightedLayer) lastWeighted = i;
+        if (layer >= 0 && (layer >= lastWeighted || !(model.layers().get(layer) instanceof Conv2d c0) || c0.params().groups() != 1)) {
+            throw new IllegalArgumentException("layer " + layer + " is not a convolution (groups = 1) that another weighted layer follows");
+        }
+        for (int i = 0; i < lastWeighted; i++) {
+            if (layer >= 0 && i != layer) continue;
+            if (!(model.layers().get(i) instanceof Conv2d c) || c.params().groups() != 1) continue;
+            Tensor wt = c.weight();
+            float[] w = wt.toFloatArray();
+            int rows = c.outChannels(), cols = w.length / rows;
+            PruningMask mask = MagnitudePruning.channels(w, rows, cols, fraction);
+            wt.copyFrom(mask.apply(w));
+            masks.put(i + ".weight", mask);
+            if (c.bias() != null) {
+                PruningMask bm = mask.rowMask();
+                c.bias().copyFrom(bm.apply(c.bias().toFloatArray()));
+                masks.put(i + ".bias", bm);
+            }
+        }
+        model.parametersChanged();
+        return masks;
+    }
+
+    /**
+     * A copy of {@code model} without its dead channels: output channels of linear and convolution layers with
+     * all-zero weights and bias (as {@link #pruneFilters} leaves them), and the inputs of the next layer that read
+     * them. Same outputs (the dropped terms were zeros), fewer parameters. Inference does this by itself; this is
+     * for saving or inspecting the smaller model. The caller owns (closes) the copy.
+     */
+    public static Sequential removeDeadChannels(Sequential model) {
+        return ChannelCompaction.of(model, true);
+    }
+
+    /** Per-layer sparsity and storage of the model's linear and convolution layers (rows: output channels). */
     public static SparsityReport report(Sequential model) {
         SparsityReport r = new SparsityReport();
         for (int i = 0; i < model.layers().size(); i++) {
-            if (model.layers().get(i) instanceof Linear l) r.add(i + ".weight", l.weight().toFloatArray(), l.outFeatures(), l.inFeatures());
+            if (model.layers().get(i) instanceof WeightedLayer l) {
+                int rows = l.outputs();
+                r.add(i + ".weight", l.weight().toFloatArray(), rows, (int) (l.weight().numel() / rows));
+            }
         }
         return r;
     }

@@ -100,7 +100,7 @@ public final class QuantizedModel implements AutoCloseable {
 
     /** Collects calibration statistics, then builds the quantized model. */
     public static final class Builder {
-        private final Sequential model;
+        private final Sequential source;
         private final List<Group> groups;
         private final Calibration.Stats[] stats; // [0]: input, [i + 1]: output of group i
         private Calibration calibration = Calibration.minMax();
@@ -113,7 +113,7 @@ public final class QuantizedModel implements AutoCloseable {
         private final Map<String, Tensor> saved = new LinkedHashMap<>();
 
         Builder(Sequential model) {
-            this.model = model;
+            this.source = model;
             this.groups = Group.of(model.layers());
             this.stats = new Calibration.Stats[groups.size() + 1];
             for (int i = 0; i < stats.length; i++) stats[i] = new Calibration.Stats();
@@ -143,10 +143,21 @@ public final class QuantizedModel implements AutoCloseable {
 
         /** Runs the f32 model on {@code batch} and records every layer's activation statistics. */
         public Builder calibrate(Tensor batch) {
+            Sequential model = compacted();
             try (InferencePlan f32 = InferencePlan.f32(model, Ops.auto(), false)) { // one step per group: stats[group + 1]
                 f32.run(batch, false, (step, y) -> stats[step + 1].add(y.segment(), y.numel())).close();
+            } finally {
+                if (model != source) model.close();
             }
             return this;
+        }
+
+        /**
+         * The model without its dead channels ({@link ChannelCompaction}): calibration and the int8 steps see the
+         * same compacted layers. A loaded model is compact already (and its int8 layers' f32 weights are unset).
+         */
+        private Sequential compacted() {
+            return preQuantized != null ? source : ChannelCompaction.of(source);
         }
 
         /**
@@ -155,6 +166,16 @@ public final class QuantizedModel implements AutoCloseable {
          * @throws IllegalStateException if no calibration batch was run
          */
         public QuantizedModel build(Ops ops) {
+            Sequential model = compacted();
+            try {
+                return build(ops, model);
+            } finally {
+                if (model != source) model.close();
+            }
+        }
+
+        private QuantizedModel build(Ops ops, Sequential model) {
+            List<Group> groups = Group.of(model.layers()); // as the source's, with fewer channels
             usedRanges.clear();
             saved.values().forEach(Tensor::close);
             saved.clear();
@@ -286,9 +307,6 @@ public final class QuantizedModel implements AutoCloseable {
             float[] scales = qw.scales();
             Tensor bias = qw.bias() == null ? null : Tensor.of(qw.bias(), channels);
             try {
-                if (linear && QuantizedModelFile.zeroFraction(q) >= SparseLinear.MIN_SPARSITY) {
-                    return SparseLinear.int8(ops, label, q, scales, channels, q.length / channels, bias, xq, epilogue);
-                }
                 try (Tensor wq = Tensor.of(DType.S8, q, wShape)) {
                     if (linear) {
                         PackedInt8Matrix packed = ops.packInt8(wq.t(), scales);

@@ -115,7 +115,14 @@ public final class Sequential implements AutoCloseable {
 
     InferencePlan plan(Ops ops) {
         if (closed) throw new IllegalStateException("the model is closed");
-        return plans.computeIfAbsent(ops.backendName(), k -> InferencePlan.f32(this, ops));
+        return plans.computeIfAbsent(ops.backendName(), k -> {
+            Sequential compact = ChannelCompaction.of(this); // pruned filters leave dead channels: compiled without them
+            try {
+                return InferencePlan.f32(compact, ops);
+            } finally {
+                if (compact != this) compact.close();
+            }
+        });
     }
 
     /** Drops the compiled plans; the next {@link #predict} recompiles from the current parameters. */

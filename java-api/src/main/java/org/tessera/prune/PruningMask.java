@@ -37,6 +37,16 @@ public final class PruningMask {
         return keep.get(i * cols + j);
     }
 
+    /** A (rows, 1) mask keeping row i where this mask keeps any weight of row i: the bias mask of filter pruning. */
+    public PruningMask rowMask() {
+        BitSet rowsKept = new BitSet(rows);
+        for (int i = 0; i < rows; i++) {
+            int next = keep.nextSetBit(i * cols);
+            if (next >= 0 && next < (i + 1) * cols) rowsKept.set(i);
+        }
+        return new PruningMask(rows, 1, rowsKept);
+    }
+
     /** Weights kept. */
     public int kept() {
         return keep.cardinality();

@@ -44,7 +44,10 @@ class ReadmeModelExampleTest {
                 }
             }
             Pruning.prune(model, 0.9, Pruning.Structure.BLOCK_4X1);
-            try (Tensor pruned = model.predict(images)) {
+            Pruning.pruneFilters(model, 0.4);
+            try (Tensor pruned = model.predict(images); Sequential smaller = Pruning.removeDeadChannels(model); Tensor same = smaller.predict(images)) {
+                assertTrue(smaller.parameterCount() < model.parameterCount(), "the second convolution's dead filters are gone");
+                org.tessera.testing.KernelAssertions.assertClose("compacted", pruned.toFloatArray(), same.toFloatArray(), 1e-5);
                 ClassificationReport r = ClassificationReport.of(ClassificationReport.softmax(pruned.toFloatArray(), 10), labels, 10);
                 assertTrue(r.table().contains("accuracy"));
                 assertEquals(1, r.slice(i -> labels[i] == 9).count());
