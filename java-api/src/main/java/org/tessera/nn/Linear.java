@@ -10,7 +10,8 @@ import org.tessera.kernels.DType;
 
 /**
  * Fully connected layer y = x W^T + b: weight (out, in) and bias (out) as in PyTorch. Inference packs W^T once
- * for the GEMM and fuses a following BatchNorm (folded into W and b) and ReLU.
+ * for the GEMM and fuses a following BatchNorm (folded into W and b) and ReLU; pruned weights also run sparse
+ * where that is faster (see SparseLinear).
  */
 public final class Linear extends WeightedLayer {
     private final int in, out;
@@ -68,19 +69,21 @@ public final class Linear extends WeightedLayer {
         Folded f = Folded.of(weight(), bias(), folded, out);
         float[] values = f.weight().toFloatArray();
         if (inShape.length == 3) values = Flatten.hwcColumns(values, out, inShape);
-        if (SparseLinear.zeroFraction(values) >= SparseLinear.MIN_SPARSITY) {
-            f.weight().close();
-            return SparseLinear.f32(ops, label, values, out, in, f.bias(), act);
-        }
         PackedMatrix packed;
         f.weight().close();
         try (Tensor w = Tensor.of(values, out, in)) {
             packed = ops.pack(w.t());
         }
         Tensor b = f.bias();
-        return new Step(label, new long[] {out}, DType.F32, (x, y) -> ops.matmul(x, packed, b, act, y), () -> {
+        Step.Body dense = (x, y) -> ops.matmul(x, packed, b, act, y);
+        AutoCloseable owned = () -> {
             packed.close();
             if (b != null) b.close();
-        });
+        };
+        if (SparseLinear.zeroFraction(values) >= SparseLinear.MIN_SPARSITY) {
+            Step sparse = SparseLinear.f32(ops, label, values, out, in, b, act, dense, owned);
+            if (sparse != null) return sparse;
+        }
+        return new Step(label, new long[] {out}, DType.F32, dense, owned);
     }
 }

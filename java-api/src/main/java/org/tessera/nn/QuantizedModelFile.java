@@ -168,10 +168,4 @@ final class QuantizedModelFile {
     static int layerIndex(String name) {
         return Integer.parseInt(name.substring(0, name.indexOf('.')));
     }
-
-    static double zeroFraction(byte[] q) {
-        long z = 0;
-        for (byte v : q) if (v == 0) z++;
-        return q.length == 0 ? 0 : (double) z / q.length;
-    }
 }
