@@ -54,9 +54,9 @@ final class Models {
     }
 
     /**
-     * Bytes with the pruned linear layers (>= 50% zeros, as inference compiles them) stored sparse: CSR values
-     * (4 bytes, or 1 for int8) + 4-byte column indices + row offsets, replacing their dense bytes in
-     * {@code denseBytes} (f32 model bytes, or the int8 model's, whose dense weights take 1 byte each).
+     * Bytes of a compacted model (dead filters removed) with its pruned layers (>= 50% zeros) stored sparse: CSR
+     * values (4 bytes, or 1 for int8) + 4-byte column indices + row offsets, replacing their dense bytes in
+     * {@code denseBytes} (the f32 model's bytes, or the int8 model's, whose dense weights take 1 byte each).
      */
     static long sparseBytes(Sequential m, long denseBytes, boolean int8) {
         long bytes = denseBytes;
