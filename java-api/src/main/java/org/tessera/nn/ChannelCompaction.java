@@ -38,30 +38,10 @@ final class ChannelCompaction {
         }
         for (Map.Entry<String, Tensor> e : model.parameters().entrySet()) params.put(e.getKey(), e.getValue().toFloatArray());
 
-        long[][] inShapes = new long[layers.size()][];
-        long[] s = model.inputShape();
-        for (int i = 0; i < layers.size(); i++) {
-            inShapes[i] = s;
-            s = layers.get(i).outputShape(s);
-        }
         boolean changed = false;
-        for (int i = 0; i < layers.size(); i++) {
-            if (!(layers.get(i) instanceof WeightedLayer producer) || (producer instanceof Conv2d c && c.params().groups() != 1)) continue;
-            int bn = i + 1 < layers.size() && layers.get(i + 1) instanceof BatchNorm ? i + 1 : -1;
-            int consumer = -1, hw = 1;
-            for (int j = (bn >= 0 ? bn : i) + 1; j < layers.size(); j++) {
-                Layer l = layers.get(j);
-                if (l instanceof Dropout || (l instanceof Nonlinearity n && n.kind().apply(0.0) == 0.0) || (l instanceof Pool2d && inShapes[j].length == 3)) continue;
-                if (l instanceof Flatten && inShapes[j].length == 3) {
-                    hw = Math.toIntExact(inShapes[j][0] * inShapes[j][1]);
-                    continue;
-                }
-                if (l instanceof GlobalAvgPool || l instanceof Flatten) continue;
-                boolean reads = l instanceof Linear || (l instanceof Conv2d c && c.params().groups() == 1 && inShapes[j].length == 3);
-                if (reads) consumer = j;
-                break;
-            }
-            if (consumer < 0) continue;
+        for (Link k : links(model)) {
+            WeightedLayer producer = (WeightedLayer) layers.get(k.producer());
+            int i = k.producer(), bn = k.batchNorm(), consumer = k.consumer(), hw = k.hw();
             int out = producer.outputs();
             BitSet dead = deadChannels(params, i, bn >= 0 ? (BatchNorm) layers.get(bn) : null, out);
             if (dead.cardinality() == out) dead.clear(dead.nextSetBit(0)); // a layer keeps at least one channel
@@ -78,12 +58,67 @@ final class ChannelCompaction {
             WeightedLayer reader = (WeightedLayer) layers.get(consumer);
             String w = consumer + ".weight";
             int readerOut = reader.outputs(), readerIn = ((Number) configs.get(consumer).get("in")).intValue();
-            int tap = reader instanceof Conv2d conv ? conv.window()[0] * conv.window()[1] : hw; // weights per input channel, contiguous
+            int tap = tap(model, k);
             params.put(w, dropInputs(params.get(w), readerOut, readerIn / (reader instanceof Conv2d ? 1 : hw), tap, dead));
             configs.get(consumer).put("in", reader instanceof Conv2d ? kept : kept * hw);
         }
         if (!changed && !copy) return model;
         return rebuild(model.inputShape(), configs, params);
+    }
+
+    /**
+     * A layer's output channels as a later layer reads them: {@code producer} (a linear layer or a convolution with
+     * groups = 1), the BatchNorm right after it ({@code batchNorm}, or -1), and {@code consumer}, the next linear or
+     * convolution layer, reached only through layers that keep a zero channel zero. {@code hw}: the positions
+     * per channel a Flatten in between lays side by side (1 without one).
+     */
+    record Link(int producer, int batchNorm, int consumer, int hw) {}
+
+    static List<Link> links(Sequential model) {
+        List<Layer> layers = model.layers();
+        long[][] inShapes = new long[layers.size()][];
+        long[] s = model.inputShape();
+        for (int i = 0; i < layers.size(); i++) {
+            inShapes[i] = s;
+            s = layers.get(i).outputShape(s);
+        }
+        List<Link> links = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            if (!(layers.get(i) instanceof WeightedLayer) || (layers.get(i) instanceof Conv2d c && c.params().groups() != 1)) continue;
+            int bn = i + 1 < layers.size() && layers.get(i + 1) instanceof BatchNorm ? i + 1 : -1;
+            int hw = 1;
+            for (int j = (bn >= 0 ? bn : i) + 1; j < layers.size(); j++) {
+                Layer l = layers.get(j);
+                if (l instanceof Dropout || (l instanceof Nonlinearity n && n.kind().apply(0.0) == 0.0) || (l instanceof Pool2d && inShapes[j].length == 3)) continue;
+                if (l instanceof Flatten && inShapes[j].length == 3) {
+                    hw = Math.toIntExact(inShapes[j][0] * inShapes[j][1]);
+                    continue;
+                }
+                if (l instanceof GlobalAvgPool || l instanceof Flatten) continue;
+                if (l instanceof Linear || (l instanceof Conv2d c && c.params().groups() == 1 && inShapes[j].length == 3)) links.add(new Link(i, bn, j, hw));
+                break;
+            }
+        }
+        return links;
+    }
+
+    /** The dead output channels of a link's producer in {@code model} as it stands. */
+    static BitSet deadChannels(Sequential model, Link k) {
+        Map<String, float[]> params = new LinkedHashMap<>();
+        for (String p : new String[] {k.producer() + ".weight", k.producer() + ".bias"}) {
+            Tensor t = model.parameters().get(p);
+            if (t != null) params.put(p, t.toFloatArray());
+        }
+        BatchNorm bn = k.batchNorm() >= 0 ? (BatchNorm) model.layers().get(k.batchNorm()) : null;
+        return deadChannels(params, k.producer(), bn, ((WeightedLayer) model.layers().get(k.producer())).outputs());
+    }
+
+    /**
+     * Weights per input channel of a link's consumer, contiguous in its weight rows: a convolution's kernel
+     * window, or a linear layer's positions per channel.
+     */
+    static int tap(Sequential model, Link k) {
+        return model.layers().get(k.consumer()) instanceof Conv2d conv ? conv.window()[0] * conv.window()[1] : k.hw();
     }
 
     /** Output channels with all-zero weights and a zero bias after folding the BatchNorm (or no bias at all). */

@@ -1,6 +1,8 @@
 package org.tessera.nn;
 
+import java.util.BitSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.tessera.Tensor;
 import org.tessera.prune.MagnitudePruning;
@@ -57,9 +59,13 @@ public final class Pruning {
      * zero, and inference compiles the model without it ({@link #removeDeadChannels}): the convolution computes
      * fewer filters and the layer reading it fewer inputs, so unlike scattered zeros these speed up every backend.
      * Filters pruned earlier (norm 0) stay pruned, so calling this with a rising fraction is a gradual schedule.
+     * The weights of the next layer that read a pruned filter's channel are zeroed too (they multiply zeros; the
+     * outputs do not change), so they count as pruned and a later {@link #prune} of that layer keeps only weights
+     * that still matter. A filter after which a BatchNorm shifts the zero channel is not removable: its consumer's
+     * weights stay.
      *
      * @return the weight and bias masks of each pruned layer by parameter name ({@code 3.weight}, {@code 3.bias}),
-     *         to re-apply after optimizer steps while fine-tuning
+     *         and of the layers reading them, to re-apply after optimizer steps while fine-tuning
      */
     public static Map<String, PruningMask> pruneFilters(Sequential model, double fraction) {
         return pruneFilters(model, fraction, -1);
@@ -79,7 +85,8 @@ public final class Pruning {
         if (layer >= 0 && (layer >= lastWeighted || !(model.layers().get(layer) instanceof Conv2d c0) || c0.params().groups() != 1)) {
             throw new IllegalArgumentException("layer " + layer + " is not a convolution (groups = 1) that another weighted layer follows");
         }
-        for (int i = 0; i < lastWeighted; i++) {
+        List<ChannelCompaction.Link> links = ChannelCompaction.links(model);
+        for (int i = 0; i < lastWeighted; i++) { // in order: a filter's norm leaves out the inputs pruned before it
             if (layer >= 0 && i != layer) continue;
             if (!(model.layers().get(i) instanceof Conv2d c) || c.params().groups() != 1) continue;
             Tensor wt = c.weight();
@@ -87,15 +94,33 @@ public final class Pruning {
             int rows = c.outChannels(), cols = w.length / rows;
             PruningMask mask = MagnitudePruning.channels(w, rows, cols, fraction);
             wt.copyFrom(mask.apply(w));
-            masks.put(i + ".weight", mask);
+            masks.merge(i + ".weight", mask, PruningMask::and);
             if (c.bias() != null) {
                 PruningMask bm = mask.rowMask();
                 c.bias().copyFrom(bm.apply(c.bias().toFloatArray()));
                 masks.put(i + ".bias", bm);
             }
+            for (ChannelCompaction.Link k : links) if (k.producer() == i) zeroInputsOfDeadChannels(model, k, masks);
         }
         model.parametersChanged();
         return masks;
+    }
+
+    /**
+     * Zeroes the weights of a link's consumer that read the producer's dead channels: they multiply zeros, and
+     * zeroed they count as pruned, so a later magnitude cut of that layer spends its budget on weights that matter.
+     */
+    private static void zeroInputsOfDeadChannels(Sequential model, ChannelCompaction.Link k, Map<String, PruningMask> masks) {
+        BitSet dead = ChannelCompaction.deadChannels(model, k);
+        if (dead.isEmpty()) return;
+        WeightedLayer reader = (WeightedLayer) model.layers().get(k.consumer());
+        Tensor wt = reader.weight();
+        int tap = ChannelCompaction.tap(model, k), rows = reader.outputs(), cols = Math.toIntExact(wt.numel() / rows);
+        BitSet columns = new BitSet(cols);
+        dead.stream().forEach(ch -> columns.set(ch * tap, (ch + 1) * tap));
+        PruningMask mask = PruningMask.withoutColumns(rows, cols, columns);
+        wt.copyFrom(mask.apply(wt.toFloatArray()));
+        masks.merge(k.consumer() + ".weight", mask, PruningMask::and);
     }
 
     /**

@@ -24,6 +24,19 @@ public final class PruningMask {
         return new PruningMask(rows, cols, all);
     }
 
+    /**
+     * A mask that prunes whole columns: those set in {@code drop} (column indices below {@code cols}), in every row.
+     * For a layer whose inputs are known to be zero, such as the inputs of removed filters.
+     */
+    public static PruningMask withoutColumns(int rows, int cols, BitSet drop) {
+        if (drop.length() > cols) throw new IllegalArgumentException("column " + (drop.length() - 1) + " is out of range for " + cols + " columns");
+        BitSet keep = new BitSet(rows * cols);
+        for (int i = 0; i < rows; i++) {
+            for (int j = drop.nextClearBit(0); j < cols; j = drop.nextClearBit(j + 1)) keep.set(i * cols + j);
+        }
+        return new PruningMask(rows, cols, keep);
+    }
+
     public int rows() {
         return rows;
     }

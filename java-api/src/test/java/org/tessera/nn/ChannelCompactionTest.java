@@ -115,6 +115,45 @@ class ChannelCompactionTest {
     }
 
     @Test
+    void filterPruningZeroesExactlyTheNextLayersInputsForThemAndKeepsTheOutputs(SplittableRandom rnd) {
+        long seed = rnd.nextLong();
+        try (Sequential m = cnn(seed, false); Sequential killed = cnn(seed, false)) {
+            float[] conv2 = ((WeightedLayer) m.layers().get(3)).weight().toFloatArray(), linear = ((WeightedLayer) m.layers().get(7)).weight().toFloatArray();
+            var masks = Pruning.pruneFilters(m, 0.5);
+            BitSet dead0 = deadRows(masks.get("0.bias")), dead3 = deadRows(masks.get("3.bias"));
+            assertEquals(4, dead0.cardinality());
+            // conv2 (6, 8 in, 3x3) loses the 4 dead inputs' 9 weights in every filter; the linear layer (5, 6 channels
+            // x 4x3 positions, channel-major columns) the 12 columns of each dead channel
+            assertInputsZeroed("conv2", conv2, ((WeightedLayer) m.layers().get(3)).weight().toFloatArray(), 6, 8, 9, dead0, dead3);
+            assertInputsZeroed("linear", linear, ((WeightedLayer) m.layers().get(7)).weight().toFloatArray(), 5, 6, 12, dead3, new BitSet());
+            assertEquals(5 * 3 * 12, masks.get("7.weight").kept());
+            kill(killed, 0, dead0.stream().toArray());
+            kill(killed, 3, dead3.stream().toArray());
+            float[] x = TestData.floats(rnd, 3 * 9 * 7 * 3);
+            assertArrayEquals(SequentialTest.reference(killed, x, 3), SequentialTest.reference(m, x, 3), "the zeroed inputs multiplied zeros");
+        }
+    }
+
+    private static BitSet deadRows(org.tessera.prune.PruningMask rowMask) {
+        BitSet dead = new BitSet();
+        for (int r = 0; r < rowMask.rows(); r++) if (!rowMask.keeps(r, 0)) dead.set(r);
+        return dead;
+    }
+
+    /** {@code after} is {@code before} with the inputs of {@code deadInputs} zeroed, and the rows of {@code deadRows}. */
+    private static void assertInputsZeroed(String what, float[] before, float[] after, int rows, int channels, int tap, BitSet deadInputs, BitSet deadRows) {
+        for (int o = 0; o < rows; o++) {
+            for (int c = 0; c < channels; c++) {
+                for (int t = 0; t < tap; t++) {
+                    int q = (o * channels + c) * tap + t;
+                    float expected = deadInputs.get(c) || deadRows.get(o) ? 0f : before[q];
+                    assertEquals(expected, after[q], what + " weight (" + o + ", " + c + ", " + t + ")");
+                }
+            }
+        }
+    }
+
+    @Test
     void dropInputsKeepsTheOtherChannelsInOrder() {
         float[] w = new float[2 * 3 * 2]; // (out 2, channels 3, tap 2)
         for (int i = 0; i < w.length; i++) w[i] = i;
@@ -128,9 +167,9 @@ class ChannelCompactionTest {
     void filterPruningMakesTheInt8ModelSmallerAndItSavesAndLoadsToTheBit(SplittableRandom rnd, @TempDir Path dir) throws Exception {
         try (Sequential m = cnn(rnd.nextLong(), false)) {
             assertThrows(IllegalArgumentException.class, () -> Pruning.pruneFilters(m, 0.5, 7), "layer 7 is a linear layer");
-            assertEquals(java.util.Set.of("3.weight", "3.bias"), Pruning.pruneFilters(m, 0.5, 3).keySet(), "one layer on request");
+            assertEquals(java.util.Set.of("3.weight", "3.bias", "7.weight"), Pruning.pruneFilters(m, 0.5, 3).keySet(), "one layer and its reader on request");
             var masks = Pruning.pruneFilters(m, 0.5);
-            assertEquals(4, masks.size(), "both convolutions (weight and bias), not the linear layers");
+            assertEquals(5, masks.size(), "both convolutions (weight and bias) and the linear layer reading the second");
             assertEquals(4, masks.get("0.weight").rows() - masks.get("0.bias").kept());
             assertEquals(3, masks.get("3.weight").rows() - masks.get("3.bias").kept());
             float[] x = TestData.floats(rnd, 64 * 9 * 7 * 3);

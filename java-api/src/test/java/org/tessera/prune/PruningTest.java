@@ -79,6 +79,21 @@ class PruningTest {
     }
 
     @Test
+    void withoutColumnsPrunesThoseColumnsInEveryRowAndAndCombines() {
+        java.util.BitSet drop = new java.util.BitSet();
+        drop.set(1);
+        drop.set(3);
+        PruningMask m = PruningMask.withoutColumns(2, 4, drop);
+        assertEquals(4, m.kept());
+        for (int i = 0; i < 2; i++) for (int j = 0; j < 4; j++) assertEquals(j != 1 && j != 3, m.keeps(i, j), i + "," + j);
+        java.util.BitSet first = new java.util.BitSet();
+        first.set(0);
+        assertEquals(2, m.and(PruningMask.withoutColumns(2, 4, first)).kept(), "columns 0, 1, 3 gone");
+        drop.set(4);
+        assertThrows(IllegalArgumentException.class, () -> PruningMask.withoutColumns(2, 4, drop), "column 4 of 4");
+    }
+
+    @Test
     void globalUsesOneThresholdAcrossLayers(SplittableRandom rnd) {
         float[] small = random(rnd, 50), big = random(rnd, 60);
         for (int i = 0; i < big.length; i++) big[i] *= 100;

@@ -124,9 +124,10 @@ public final class FashionJob {
         double[] filterStages = o.quick() ? new double[] {0.5, 1} : new double[] {0.4, 0.7, 1}; // of FIRST_FILTERS, SECOND_FILTERS
         for (int stage = 0; stage < stages.length; stage++) {
             double s = stages[stage];
-            Map<String, PruningMask> masks = new LinkedHashMap<>(Pruning.prune(pruned, s, Pruning.Structure.UNSTRUCTURED));
-            masks.putAll(Pruning.pruneFilters(pruned, FIRST_FILTERS * filterStages[stage], 0));
-            masks.putAll(Pruning.pruneFilters(pruned, SECOND_FILTERS * filterStages[stage], 3));
+            // filters first: they zero the hidden layer's inputs from removed filters, so its cut keeps live weights only
+            Map<String, PruningMask> masks = new LinkedHashMap<>(Pruning.pruneFilters(pruned, FIRST_FILTERS * filterStages[stage], 0));
+            Pruning.pruneFilters(pruned, SECOND_FILTERS * filterStages[stage], 3).forEach((k, v) -> masks.merge(k, v, PruningMask::and));
+            Pruning.prune(pruned, s, Pruning.Structure.UNSTRUCTURED).forEach((k, v) -> masks.merge(k, v, PruningMask::and));
             int epochs = !o.quick() && stage == stages.length - 1 ? 3 : 1; // the last cut is the deepest: more epochs to recover
             // fine-tuned on the teacher's softened outputs (distillation), which recovers more than the labels alone
             try (Trainer t = Trainer.builder(pruned).loss(Loss.distillation(4, 0.7)).optimizer(Optimizer.adam(0)).schedule(Schedule.constant(3e-4)).batchSize(128).epochs(epochs).seed(o.seed() + 1)
@@ -238,7 +239,7 @@ public final class FashionJob {
 
     private Variant measure(String name, Ops ops, Function<Tensor, Tensor> predict, Dataset test, Tensor one, Tensor batch, double sparsity, long params, long bytes) {
         double acc = report(predict, test).accuracy();
-        double lat = Timing.latencyMs(predict, one, o.quick() ? 0.05 : 1.0, o.quick() ? 50 : 500);
+        double lat = Timing.latencyMs(predict, one, o.quick() ? 0.05 : 1.0, o.quick() ? 1 : 9, o.quick() ? 50 : 400);
         double thr = Timing.throughput(predict, batch, o.quick() ? 0.1 : 1.0, o.quick() ? 3 : 5, o.quick() ? 0.1 : 0.4);
         Variant v = new Variant(name, ops.backendName(), acc, sparsity, params, bytes, lat, thr);
         log.printf(Locale.ROOT, "  %-12s %-7s accuracy %.4f  batch-1 %.3f ms  batch-256 %,.0f img/s%n", name, v.backend(), acc, lat, thr);
