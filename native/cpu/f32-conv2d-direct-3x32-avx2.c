@@ -7,8 +7,9 @@
  * GFLOP/s on them). Here each output pixel's channels accumulate in registers across the whole patch: per
  * patch element, one broadcast of the input value and one FMA per 8 output channels with that element's
  * weights, which come transposed to (r, s, c, k_pad) so they are adjacent and stay in L1. Tile: 3 pixels x 32
- * channels = 12 accumulators, weights as memory operands (12 FMAs per 3 broadcasts and 12 loads). Channels
- * past the last multiple of 32 run in 8-channel tiles, the last one masked; taps in the padding read zero.
+ * channels = 12 accumulators (12 FMAs per 3 broadcasts and 4 weight loads). Channels past the last multiple of
+ * 32 run in one tile of 24, 16 or 8 (9, 6 or 3 accumulators), the last vector masked; taps in the padding read
+ * zero.
  *
  * Such a layer writes far more than it computes (32 floats per 9-float patch): on 2 cores it is bound by
  * writing its output, and the max pooling after it by reading it back. With pool > 1 the kernel fuses a
@@ -50,11 +51,19 @@ static inline size_t padded_width(size_t w, size_t s, size_t stride_w, size_t pa
   return need > pad_left + w ? need : pad_left + w;
 }
 
+/* The epilogue of one full 8-channel vector: bias (may be NULL), ReLU, store. */
+static inline __attribute__((always_inline)) void finish(float *dst, __m256 a, const float *bias, size_t at, int relu) {
+  if (bias) a = _mm256_add_ps(a, _mm256_loadu_ps(bias + at));
+  if (relu) a = _mm256_max_ps(_mm256_setzero_ps(), a); /* NaN stays NaN */
+  _mm256_storeu_ps(dst, a);
+}
+
 /* acc (3 pixels x 32 channels, as 12 vectors: pixel-major) = sum over the patch of x[p][e] * wt[e][0..32),
  * x[p][e] = xs[p * xstep + off[e]]. Named accumulators so the 12 stay in registers. */
 __attribute__((noinline)) void tsr_f32_conv2d_direct_tile4__avx2(size_t patch, const float *xs, size_t xstep,
                                                                  const int32_t *off, const float *wt, size_t kp,
-                                                                 __m256 *acc) {
+                                                                 __m256 *acc, float *dst, size_t ldd,
+                                                                 const float *bias, int relu) {
   __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
   __m256 a20 = a00, a21 = a00, a22 = a00, a23 = a00;
   const float *x1 = xs + xstep, *x2 = xs + 2 * xstep;
@@ -70,8 +79,62 @@ __attribute__((noinline)) void tsr_f32_conv2d_direct_tile4__avx2(size_t patch, c
     a20 = _mm256_fmadd_ps(v2, w0, a20), a21 = _mm256_fmadd_ps(v2, w1, a21);
     a22 = _mm256_fmadd_ps(v2, w2, a22), a23 = _mm256_fmadd_ps(v2, w3, a23);
   }
+  if (dst) {
+    finish(dst, a00, bias, 0, relu), finish(dst + 8, a01, bias, 8, relu), finish(dst + 16, a02, bias, 16, relu);
+    finish(dst + 24, a03, bias, 24, relu), finish(dst + ldd, a10, bias, 0, relu), finish(dst + ldd + 8, a11, bias, 8, relu);
+    finish(dst + ldd + 16, a12, bias, 16, relu), finish(dst + ldd + 24, a13, bias, 24, relu);
+    finish(dst + 2 * ldd, a20, bias, 0, relu), finish(dst + 2 * ldd + 8, a21, bias, 8, relu);
+    finish(dst + 2 * ldd + 16, a22, bias, 16, relu), finish(dst + 2 * ldd + 24, a23, bias, 24, relu);
+    return;
+  }
   acc[0] = a00, acc[1] = a01, acc[2] = a02, acc[3] = a03, acc[4] = a10, acc[5] = a11;
   acc[6] = a12, acc[7] = a13, acc[8] = a20, acc[9] = a21, acc[10] = a22, acc[11] = a23;
+}
+
+/* The same for 24 channels (acc: 9 vectors, pixel-major): 9 independent FMA chains, enough to keep both FMA
+ * pipes busy (4-cycle latency x 2 pipes), where three 8-channel tiles would run 3 chains each at a third of
+ * the speed (a pruned first layer of 24 filters took longer than the full one of 32). */
+__attribute__((noinline)) void tsr_f32_conv2d_direct_tile3__avx2(size_t patch, const float *xs, size_t xstep,
+                                                                 const int32_t *off, const float *wt, size_t kp,
+                                                                 __m256 *acc, float *dst, size_t ldd,
+                                                                 const float *bias, int relu) {
+  __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
+  __m256 a20 = a00, a21 = a00, a22 = a00;
+  const float *x1 = xs + xstep, *x2 = xs + 2 * xstep;
+  for (size_t e = 0; e < patch; e++, wt += kp) {
+    const __m256 v0 = _mm256_broadcast_ss(xs + off[e]), v1 = _mm256_broadcast_ss(x1 + off[e]);
+    const __m256 v2 = _mm256_broadcast_ss(x2 + off[e]);
+    const __m256 w0 = _mm256_loadu_ps(wt), w1 = _mm256_loadu_ps(wt + 8), w2 = _mm256_loadu_ps(wt + 16);
+    a00 = _mm256_fmadd_ps(v0, w0, a00), a01 = _mm256_fmadd_ps(v0, w1, a01), a02 = _mm256_fmadd_ps(v0, w2, a02);
+    a10 = _mm256_fmadd_ps(v1, w0, a10), a11 = _mm256_fmadd_ps(v1, w1, a11), a12 = _mm256_fmadd_ps(v1, w2, a12);
+    a20 = _mm256_fmadd_ps(v2, w0, a20), a21 = _mm256_fmadd_ps(v2, w1, a21), a22 = _mm256_fmadd_ps(v2, w2, a22);
+  }
+  if (dst) {
+    finish(dst, a00, bias, 0, relu), finish(dst + 8, a01, bias, 8, relu), finish(dst + 16, a02, bias, 16, relu);
+    finish(dst + ldd, a10, bias, 0, relu), finish(dst + ldd + 8, a11, bias, 8, relu), finish(dst + ldd + 16, a12, bias, 16, relu);
+    finish(dst + 2 * ldd, a20, bias, 0, relu), finish(dst + 2 * ldd + 8, a21, bias, 8, relu);
+    finish(dst + 2 * ldd + 16, a22, bias, 16, relu);
+    return;
+  }
+  acc[0] = a00, acc[1] = a01, acc[2] = a02, acc[3] = a10, acc[4] = a11, acc[5] = a12;
+  acc[6] = a20, acc[7] = a21, acc[8] = a22;
+}
+
+/* The same for 16 channels (acc: 6 vectors, pixel-major). */
+__attribute__((noinline)) void tsr_f32_conv2d_direct_tile2__avx2(size_t patch, const float *xs, size_t xstep,
+                                                                 const int32_t *off, const float *wt, size_t kp,
+                                                                 __m256 *acc) {
+  __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+  const float *x1 = xs + xstep, *x2 = xs + 2 * xstep;
+  for (size_t e = 0; e < patch; e++, wt += kp) {
+    const __m256 v0 = _mm256_broadcast_ss(xs + off[e]), v1 = _mm256_broadcast_ss(x1 + off[e]);
+    const __m256 v2 = _mm256_broadcast_ss(x2 + off[e]);
+    const __m256 w0 = _mm256_loadu_ps(wt), w1 = _mm256_loadu_ps(wt + 8);
+    a00 = _mm256_fmadd_ps(v0, w0, a00), a01 = _mm256_fmadd_ps(v0, w1, a01);
+    a10 = _mm256_fmadd_ps(v1, w0, a10), a11 = _mm256_fmadd_ps(v1, w1, a11);
+    a20 = _mm256_fmadd_ps(v2, w0, a20), a21 = _mm256_fmadd_ps(v2, w1, a21);
+  }
+  acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11, acc[4] = a20, acc[5] = a21;
 }
 
 /* The same for 8 channels: acc[p] for pixels 0..2. */
@@ -114,9 +177,18 @@ void tsr_f32_conv2d_direct_row__avx2(const geometry *g, const float *x, size_t n
     const float *xs = g->rows + ow * g->stride_w * c;
     const size_t xstep = g->stride_w * c;
     for (size_t kb = 0; kb < g->k_pad;) {
-      const size_t nv = g->k_pad - kb >= 32 ? 4 : 1;
-      if (nv == 4) tsr_f32_conv2d_direct_tile4__avx2(g->patch, xs, xstep, g->off, wt + kb, g->k_pad, acc);
+      const size_t left_v = (g->k_pad - kb) / 8, nv = left_v >= 4 ? 4 : left_v; /* 8-channel vectors in this tile */
+      /* a whole wide tile (3 pixels, every channel live) finishes in registers; the others go through acc */
+      float *whole = np == PW && kb + 8 * nv <= g->k && nv >= 3 ? yrow + ow * g->k + kb : NULL;
+      const float *b = bias ? bias + kb : NULL;
+      if (nv == 4) tsr_f32_conv2d_direct_tile4__avx2(g->patch, xs, xstep, g->off, wt + kb, g->k_pad, acc, whole, g->k, b, relu);
+      else if (nv == 3) tsr_f32_conv2d_direct_tile3__avx2(g->patch, xs, xstep, g->off, wt + kb, g->k_pad, acc, whole, g->k, b, relu);
+      else if (nv == 2) tsr_f32_conv2d_direct_tile2__avx2(g->patch, xs, xstep, g->off, wt + kb, g->k_pad, acc);
       else tsr_f32_conv2d_direct_tile1__avx2(g->patch, xs, xstep, g->off, wt + kb, g->k_pad, acc);
+      if (whole) {
+        kb += 8 * nv;
+        continue;
+      }
       for (size_t p = 0; p < np; p++) {
         float *dst = yrow + (ow + p) * g->k + kb;
         for (size_t v = 0; v < nv; v++) {
@@ -172,8 +244,15 @@ void tsr_f32_conv2d_direct_3x32__avx2(size_t h, size_t w, size_t c, size_t r, si
     for (size_t q = 0; q < pool; q++)
       tsr_f32_conv2d_direct_row__avx2(&g, x, n, prow * pool + q, stride_h, pad_top, conv_w, wt, bias, relu, workspace + q * conv_w * k);
     float *yrow = y + row * pw * k;
+    const size_t whole = pool == 2 ? k / 8 * 8 : 0; /* 2x2 windows of whole vectors: no masks, no loop control */
+    const float *top = workspace, *bottom = workspace + conv_w * k;
     for (size_t pc = 0; pc < pw; pc++) {
-      for (size_t ch = 0; ch < k; ch += 8) {
+      for (size_t ch = 0; ch < whole; ch += 8) {
+        const size_t at = 2 * pc * k + ch;
+        const __m256 m = max_rule(max_rule(_mm256_loadu_ps(top + at), _mm256_loadu_ps(top + at + k)), _mm256_loadu_ps(bottom + at));
+        _mm256_storeu_ps(yrow + pc * k + ch, max_rule(m, _mm256_loadu_ps(bottom + at + k)));
+      }
+      for (size_t ch = whole; ch < k; ch += 8) {
         const size_t live = k - ch < 8 ? k - ch : 8;
         const __m256i mask = tsr_avx2_tail_mask(live);
         __m256 m = _mm256_setzero_ps();

@@ -53,7 +53,7 @@ public class ConvBench {
     @Param({"1", "2"})
     public int threads;
 
-    @Param({"3x3_c64_56", "3x3_c256_14", "1x1_c128_28", "dw3x3_c256_28", "fmnist_conv1_b64", "fmnist_conv2_b64"})
+    @Param({"3x3_c64_56", "3x3_c256_14", "1x1_c128_28", "dw3x3_c256_28", "fmnist_conv1_b64", "fmnist_conv1_k24_b64", "fmnist_conv2_b64"})
     public String layer;
 
     private Tensor x, w, bias, y;
@@ -75,6 +75,7 @@ public class ConvBench {
             case "1x1_c128_28" -> Conv2dShape.of(1, 28, 28, 128, 128, 1, 1, 0);
             case "dw3x3_c256_28" -> new Conv2dShape(1, 28, 28, 256, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 256);
             case "fmnist_conv1_b64" -> Conv2dShape.of(64, 28, 28, 1, 32, 3, 1, 1);
+            case "fmnist_conv1_k24_b64" -> Conv2dShape.of(64, 28, 28, 1, 24, 3, 1, 1); // pruned to 24 filters (the job's sparse model)
             case "fmnist_conv2_b64" -> Conv2dShape.of(64, 14, 14, 32, 64, 3, 1, 1);
             default -> throw new IllegalArgumentException("unknown layer " + layer);
         };

@@ -81,6 +81,9 @@ class ConvKernelsTest {
                 {new Conv2dShape(1, 13, 11, 3, 13, 3, 3, 2, 1, 0, 2, 1, 0, 2, 1, 1), Algorithm.IM2COL},   // strided, dilated, 8 + 5 channels
                 {new Conv2dShape(3, 7, 9, 2, 41, 4, 4, 1, 1, 1, 2, 2, 1, 1, 1, 1), Algorithm.IM2COL},     // patch of 32, 32 + 8 + 1 channels
                 {Conv2dShape.of(1, 5, 4, 1, 1, 3, 1, 1), Algorithm.IM2COL},                              // one filter
+                {Conv2dShape.of(2, 11, 9, 1, 24, 3, 1, 1), Algorithm.IM2COL},                            // 24 channels: one 3-vector tile
+                {Conv2dShape.of(1, 7, 6, 3, 14, 3, 1, 1), Algorithm.IM2COL},                             // 16-channel tile, last vector masked
+                {Conv2dShape.of(1, 6, 7, 2, 53, 3, 1, 1), Algorithm.IM2COL},                             // 32 + 21: 4- and 3-vector tiles
         };
         // a backend with an implicit GEMM (native) runs the short patches on its direct kernel
         if (v.kernels().kernelId((Conv2dShape) cases[7][0]).contains("igemm")) {
@@ -406,6 +409,8 @@ class ConvKernelsTest {
                 {new Conv2dShape(2, 13, 11, 3, 13, 3, 3, 2, 1, 0, 2, 1, 0, 2, 1, 1), 2},            // strided, dilated, odd sizes (floor)
                 {new Conv2dShape(1, 9, 10, 2, 41, 4, 4, 1, 1, 1, 2, 2, 1, 1, 1, 1), 3},             // 32 + 8 + 1 channels, 3x3 windows
                 {Conv2dShape.of(2, 6, 5, 1, 7, 3, 1, 1), 1},                                      // pool 1: the convolution alone
+                {Conv2dShape.of(2, 28, 28, 1, 24, 3, 1, 1), 2},                                   // pruned to 24 filters
+                {Conv2dShape.of(1, 10, 9, 1, 48, 3, 1, 1), 2},                                    // 32 + 16 channels
                 {Conv2dShape.of(1, 2, 2, 1, 1, 1, 1, 0), 2},                                      // one pooled pixel
         };
         int fused = 0;
