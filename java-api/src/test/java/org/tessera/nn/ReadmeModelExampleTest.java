@@ -43,8 +43,8 @@ class ReadmeModelExampleTest {
                     assertArrayEquals(q.toFloatArray(), q2.toFloatArray());
                 }
             }
-            Pruning.prune(model, 0.9, Pruning.Structure.BLOCK_4X1);
             Pruning.pruneFilters(model, 0.4);
+            Pruning.prune(model, 0.9, Pruning.Structure.BLOCK_4X1);
             try (Tensor pruned = model.predict(images); Sequential smaller = Pruning.removeDeadChannels(model); Tensor same = smaller.predict(images)) {
                 assertTrue(smaller.parameterCount() < model.parameterCount(), "the second convolution's dead filters are gone");
                 org.tessera.testing.KernelAssertions.assertClose("compacted", pruned.toFloatArray(), same.toFloatArray(), 1e-5);
