@@ -97,6 +97,23 @@ static inline void madd_pair(const uint8_t *xa, const uint8_t *xb, int8_t wa, in
   *hi = _mm256_add_epi32(*hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(va, vb), w));
 }
 
+/* sum over p in [p0, p1) of w[p * wstep] * x[col[p] * ldx], two accumulators to split the add chain. The
+ * matrix-vector case (m = 1) lives here, as do the columns past the last 16. */
+#define TSR_SPARSE_DOT(name, xtype)                                                                              \
+  static inline int32_t name(const int8_t *w, size_t wstep, const int32_t *col, int32_t p0, int32_t p1,          \
+                             const uint8_t *x, size_t ldx) {                                                     \
+    const xtype *xv = (const xtype *)x;                                                                          \
+    int32_t a0 = 0, a1 = 0, p = p0;                                                                              \
+    for (; p + 1 < p1; p += 2) {                                                                                 \
+      a0 += (int32_t)w[(size_t)p * wstep] * (int32_t)xv[(size_t)col[p] * ldx];                                   \
+      a1 += (int32_t)w[(size_t)(p + 1) * wstep] * (int32_t)xv[(size_t)col[p + 1] * ldx];                         \
+    }                                                                                                            \
+    if (p < p1) a0 += (int32_t)w[(size_t)p * wstep] * (int32_t)xv[(size_t)col[p] * ldx];                         \
+    return a0 + a1;                                                                                              \
+  }
+TSR_SPARSE_DOT(dot_u8, uint8_t)
+TSR_SPARSE_DOT(dot_s8, int8_t)
+
 /* One output row of block row [p0, p1): row r of each block. */
 static void int8_row(size_t k, size_t br, size_t bc, size_t r, int32_t p0, int32_t p1, const int32_t *col,
                      const int8_t *values, const uint8_t *x, size_t ldx, size_t m, int32_t rowsum,
@@ -126,6 +143,14 @@ static void int8_row(size_t k, size_t br, size_t bc, size_t r, int32_t p0, int32
     const __m256i c0 = _mm256_sub_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), corr8);
     const __m256i c1 = _mm256_sub_epi32(_mm256_permute2x128_si256(lo, hi, 0x31), corr8);
     store16(e, c0, c1, y, j);
+  }
+  if (bc == 1) { /* CSR and 4x1 blocks: one weight per stored column, a plain dot product per column of Y */
+    for (; j < m; j++) {
+      const int32_t acc = e->a_signed ? dot_s8(values + r, br, col, p0, p1, x + j, ldx)
+                                      : dot_u8(values + r, br, col, p0, p1, x + j, ldx);
+      store_one(e, acc - corr, y, j);
+    }
+    return;
   }
   for (; j < m; j++) {
     int32_t acc = 0;

@@ -24,7 +24,11 @@ import org.tessera.kernels.sparse.NmSparseMatrix;
 import org.tessera.kernels.sparse.SparseMatrix;
 import org.tessera.kernels.spi.Backend;
 import org.tessera.kernels.spi.F32GemmKernels;
+import org.tessera.kernels.spi.Int8GemmKernels;
+import org.tessera.kernels.spi.Int8Input;
+import org.tessera.kernels.spi.Int8Output;
 import org.tessera.kernels.spi.OpFamily;
+import org.tessera.kernels.spi.PackedInt8;
 import org.tessera.kernels.spi.PackedSparse;
 import org.tessera.kernels.spi.SparseKernels;
 
@@ -33,7 +37,10 @@ import org.tessera.kernels.spi.SparseKernels;
  * ({@code native-dense}, the peer of each row). W is pruned at random to the given sparsity in the format's
  * structure (unstructured for CSR, whole 4x1 blocks for bsr4x1; 2:4 is 50% by construction, run it with
  * {@code -p sparsity=50}). Score: time per call; {@link BenchMain} reports effective GFLOP/s (the dense flop
- * count, 2nkm, over the time) so the ratio to the peer is the speed-up over dense.
+ * count, 2nkm, over the time) so the ratio to the peer is the speed-up over dense. The {@code i8} formats
+ * ({@code native-i8dense}, {@code native-i8csr}, {@code native-i8bsr4x1}) run the same products in int8: u8
+ * activations, 7-bit s8 weights (the dense GEMM's fast {@code vpmaddubsw} range), f32 output; there the figure
+ * is effective GOP/s and the peer is {@code native-i8dense}, our dense int8 GEMM.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -42,7 +49,7 @@ import org.tessera.kernels.spi.SparseKernels;
 @Measurement(iterations = 3, time = 1)
 @Fork(value = 1, jvmArgsAppend = {JvmFlags.VECTOR, JvmFlags.NATIVE})
 public class SparseBench {
-    /** {@code <backend>-<format>}: format dense (our GEMM), csr, bsr4x1, bsr4x4 or 2:4. */
+    /** {@code <backend>-<format>}: format dense (our GEMM), csr, bsr4x1, bsr4x4 or 2:4; i8dense, i8csr, i8bsr4x1. */
     @Param({"native-dense", "native-csr", "native-bsr4x1"})
     public String backend;
 
@@ -65,6 +72,11 @@ public class SparseBench {
     private PackedSparse packed;
     private SparseKernels sparse;
     private F32GemmKernels dense;
+    private Int8GemmKernels denseInt8;
+    private PackedInt8 packedInt8;
+    private boolean int8;
+    private static final Int8Input X_Q = Int8Input.u8(0.02f, 128);
+    private static final float[] W_SCALE = {0.01f};
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -74,10 +86,26 @@ public class SparseBench {
         Tessera.setThreads(threads);
         String[] b = backend.split("-", 2);
         Backend be = Backends.get().byName(b[0]);
-        String format = b[1];
+        int8 = b[1].startsWith("i8");
+        String format = int8 ? b[1].substring(2) : b[1];
         float[] wd = prune(format, n, k, sparsity / 100.0, new SplittableRandom(11));
-        x = floats(random(k * m, 12));
         y = HostStorage.allocate(4L * n * m);
+        if (int8) {
+            toSevenBits(wd);
+            x = bytes(k * m, 12);
+            if (format.equals("dense")) {
+                denseInt8 = be.kernels(OpFamily.INT8_GEMM).kernels();
+                try (HostStorage ws = bytes(wd)) {
+                    packedInt8 = denseInt8.pack(true, k, n, ws, 0, k, W_SCALE);
+                }
+            } else {
+                sparse = be.kernels(OpFamily.SPARSE).kernels();
+                packed = sparse.packInt8(of(format, wd, n, k), W_SCALE);
+            }
+            run();
+            return;
+        }
+        x = floats(random(k * m, 12));
         if (format.equals("dense")) {
             dense = be.kernels(OpFamily.F32_GEMM).kernels();
             w = floats(wd);
@@ -95,7 +123,11 @@ public class SparseBench {
     }
 
     private void run() {
-        if (sparse != null) {
+        if (int8) {
+            // the dense GEMM takes the activations as (m, k) rows, the sparse kernels as (k, m) columns: same work
+            if (sparse != null) sparse.spmmInt8(m, packed, X_Q, x, 0, m, Int8Output.f32(false), y, 0, m, null, 0);
+            else denseInt8.gemm(m, X_Q, x, 0, k, packedInt8, Int8Output.f32(false), y, 0, n, null, 0);
+        } else if (sparse != null) {
             sparse.spmm(m, packed, x, 0, m, null, 0, false, y, 0, m);
         } else if (m == 1) {
             // the same memory read as (1, k) x W^T: the dense library's matrix-vector path
@@ -108,6 +140,7 @@ public class SparseBench {
     @TearDown(Level.Trial)
     public void tearDown() {
         if (packed != null) packed.close();
+        if (packedInt8 != null) packedInt8.close();
         if (w != null) w.close();
         x.close();
         y.close();
@@ -154,6 +187,27 @@ public class SparseBench {
             }
         }
         return w;
+    }
+
+    /** Rounds weights in [-1, 1] to integers in [-63, 63], keeping every non-zero non-zero (the sparsity stays). */
+    private static void toSevenBits(float[] w) {
+        for (int i = 0; i < w.length; i++) {
+            float q = Math.round(w[i] * 63);
+            w[i] = q == 0 && w[i] != 0 ? Math.signum(w[i]) : q;
+        }
+    }
+
+    private static HostStorage bytes(int size, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        HostStorage s = HostStorage.allocate(size);
+        for (int i = 0; i < size; i++) s.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt(256));
+        return s;
+    }
+
+    private static HostStorage bytes(float[] integers) {
+        HostStorage s = HostStorage.allocate(integers.length);
+        for (int i = 0; i < integers.length; i++) s.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) integers[i]);
+        return s;
     }
 
     private static float[] random(int size, long seed) {
