@@ -84,6 +84,7 @@ public final class BenchMain {
             }
             if (name.startsWith("ConvBench")) return ConvBench.shape(p.getParam("layer")).flops();
             if (name.startsWith("SparseBench")) return SparseBench.flops(p.getParam("shape"), Integer.parseInt(p.getParam("m")));
+            if (name.startsWith("AllReduceBench")) return AllReduceBench.bytes(Integer.parseInt(p.getParam("mb")));
             double n = Double.parseDouble(p.getParam("n"));
             return (p.getParam("op").equals("relu") ? 8 : 12) * n; // f32: read x (+ y), write out
         }
