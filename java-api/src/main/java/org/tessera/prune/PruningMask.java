@@ -29,6 +29,7 @@ public final class PruningMask {
      * For a layer whose inputs are known to be zero, such as the inputs of removed filters.
      */
     public static PruningMask withoutColumns(int rows, int cols, BitSet drop) {
+        if (rows < 0 || cols < 0 || (long) rows * cols > Integer.MAX_VALUE) throw new IllegalArgumentException("bad mask shape " + rows + "x" + cols);
         if (drop.length() > cols) throw new IllegalArgumentException("column " + (drop.length() - 1) + " is out of range for " + cols + " columns");
         BitSet keep = new BitSet(rows * cols);
         for (int i = 0; i < rows; i++) {

@@ -91,6 +91,7 @@ class PruningTest {
         assertEquals(2, m.and(PruningMask.withoutColumns(2, 4, first)).kept(), "columns 0, 1, 3 gone");
         drop.set(4);
         assertThrows(IllegalArgumentException.class, () -> PruningMask.withoutColumns(2, 4, drop), "column 4 of 4");
+        assertThrows(IllegalArgumentException.class, () -> PruningMask.withoutColumns(-1, 4, first), "negative rows");
     }
 
     @Test
