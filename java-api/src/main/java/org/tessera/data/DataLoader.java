@@ -78,13 +78,22 @@ public final class DataLoader implements AutoCloseable {
 
     /** The batches of epoch {@code epoch}; starting an epoch abandons the previous one. */
     public Iterable<Batch> epoch(int epoch) {
+        return epoch(epoch, 0);
+    }
+
+    /**
+     * The batches of epoch {@code epoch} from batch {@code first} on (resuming mid-epoch): the same examples in the
+     * same batches as a full pass would give; augmentation draws differ from the full pass's.
+     */
+    public Iterable<Batch> epoch(int epoch, int first) {
+        if (first < 0 || first > batches()) throw new IllegalArgumentException("data loader: first batch " + first + " is outside [0, " + batches() + "]");
         stopRunning();
         for (int i = 0; i < order.length; i++) order[i] = i;
         if (shuffle) Dataset.shuffle(order, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch));
         SplittableRandom rng = new SplittableRandom(seed ^ (0xA5A5A5A5L * (epoch + 1)));
         int batches = batches();
         if (!prefetch) return () -> new Iterator<>() {
-            int next;
+            int next = first;
 
             @Override
             public boolean hasNext() {
@@ -111,7 +120,7 @@ public final class DataLoader implements AutoCloseable {
             });
         }
         running = producer.submit(() -> {
-            for (int b = 0; b < batches && !cancel; b++) {
+            for (int b = first; b < batches && !cancel; b++) {
                 Slot s;
                 while ((s = free.poll(20, TimeUnit.MILLISECONDS)) == null) {
                     if (cancel) return null; // the consumer abandoned the epoch
@@ -128,7 +137,7 @@ public final class DataLoader implements AutoCloseable {
             return null;
         });
         return () -> new Iterator<>() {
-            int next;
+            int next = first;
             Slot inUse;
 
             @Override

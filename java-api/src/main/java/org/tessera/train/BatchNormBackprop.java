@@ -147,20 +147,46 @@ final class BatchNormBackprop implements Backprop {
 
     /** Moves the running statistics towards the replicas' batch statistics (averaged in replica order). */
     static void updateRunning(List<BatchNormBackprop> replicas) {
-        BatchNormBackprop first = replicas.get(0);
-        MemorySegment m = first.runMean.segment(), v = first.runVar.segment();
-        for (int j = 0; j < first.c; j++) {
-            double bm = 0, bv = 0;
-            int used = 0;
-            for (BatchNormBackprop r : replicas) {
-                if (r.lastCount == 0) continue;
-                bm += r.batchMean(j);
-                bv += r.batchVarianceUnbiased(j);
-                used++;
+        double[] sums = new double[statsWidth(replicas.get(0).c)];
+        sumBatchStats(replicas, sums);
+        replicas.get(0).updateRunning(sums);
+    }
+
+    /** Length of {@link #sumBatchStats}'s output for {@code c} channels: per-channel sums of means and variances, shards used. */
+    static int statsWidth(int c) {
+        return 2 * c + 1;
+    }
+
+    /** Channels. */
+    int channels() {
+        return c;
+    }
+
+    /**
+     * Adds the shards' batch statistics to {@code sums} ({@link #statsWidth} long): the per-channel sums of batch
+     * means, then of unbiased batch variances, then the count of shards that had a batch. Sums from several
+     * members of a distributed group add up to the group's.
+     */
+    static void sumBatchStats(List<BatchNormBackprop> shards, double[] sums) {
+        int c = shards.get(0).c;
+        for (BatchNormBackprop r : shards) {
+            if (r.lastCount == 0) continue;
+            for (int j = 0; j < c; j++) {
+                sums[j] += r.batchMean(j);
+                sums[c + j] += r.batchVarianceUnbiased(j);
             }
-            if (used == 0) continue;
-            m.setAtIndex(ValueLayout.JAVA_FLOAT, j, (float) ((1 - MOMENTUM) * m.getAtIndex(ValueLayout.JAVA_FLOAT, j) + MOMENTUM * bm / used));
-            v.setAtIndex(ValueLayout.JAVA_FLOAT, j, (float) ((1 - MOMENTUM) * v.getAtIndex(ValueLayout.JAVA_FLOAT, j) + MOMENTUM * bv / used));
+            sums[2 * c]++;
+        }
+    }
+
+    /** Moves the running statistics toward the mean of the shards' batch statistics summed in {@code sums}. */
+    void updateRunning(double[] sums) {
+        double used = sums[2 * c];
+        if (used == 0) return;
+        MemorySegment m = runMean.segment(), v = runVar.segment();
+        for (int j = 0; j < c; j++) {
+            m.setAtIndex(ValueLayout.JAVA_FLOAT, j, (float) ((1 - MOMENTUM) * m.getAtIndex(ValueLayout.JAVA_FLOAT, j) + MOMENTUM * sums[j] / used));
+            v.setAtIndex(ValueLayout.JAVA_FLOAT, j, (float) ((1 - MOMENTUM) * v.getAtIndex(ValueLayout.JAVA_FLOAT, j) + MOMENTUM * sums[c + j] / used));
         }
     }
 

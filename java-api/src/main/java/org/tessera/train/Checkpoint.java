@@ -21,13 +21,22 @@ import org.tessera.nn.Sequential;
 public final class Checkpoint {
     static final String OPT = "optimizer.";
 
-    /** What a checkpoint records besides tensors. */
-    public record State(int epoch, long step, long seed) {}
+    /**
+     * What a checkpoint records besides tensors.
+     *
+     * @param batchesDone batches of {@code epoch} done when the checkpoint was taken mid-epoch; -1 after the whole epoch
+     */
+    public record State(int epoch, long step, long seed, int batchesDone) {}
 
     private Checkpoint() {}
 
-    /** Writes the checkpoint atomically (a crash mid-write leaves the previous one intact). */
+    /** Writes the checkpoint of a finished epoch atomically (a crash mid-write leaves the previous one intact). */
     public static void save(Path file, Sequential model, Optimizer optimizer, int epoch, long step, long seed) throws IOException {
+        save(file, model, optimizer, epoch, step, seed, -1);
+    }
+
+    /** Writes the checkpoint atomically, taken after {@code batchesDone} batches of {@code epoch} (-1: all). */
+    public static void save(Path file, Sequential model, Optimizer optimizer, int epoch, long step, long seed, int batchesDone) throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>(model.parameters());
         Map<String, Tensor> owned = new LinkedHashMap<>();
         try {
@@ -40,6 +49,7 @@ public final class Checkpoint {
             meta.put("tessera.epoch", Integer.toString(epoch));
             meta.put("tessera.step", Long.toString(step));
             meta.put("tessera.seed", Long.toString(seed));
+            if (batchesDone >= 0) meta.put("tessera.batches_done", Integer.toString(batchesDone));
             meta.put("tessera.optimizer", optimizer.toString());
             SafetensorsWriter.write(file, tensors, meta);
         } finally {
@@ -71,7 +81,8 @@ public final class Checkpoint {
             for (String name : f.entries().keySet()) if (name.startsWith(OPT)) opt.put(name.substring(OPT.length()), f.readFloats(name));
             State s;
             try {
-                s = new State(Integer.parseInt(epoch), Long.parseLong(step), Long.parseLong(seed));
+                String done = meta.get("tessera.batches_done");
+                s = new State(Integer.parseInt(epoch), Long.parseLong(step), Long.parseLong(seed), done == null ? -1 : Integer.parseInt(done));
             } catch (NumberFormatException e) {
                 throw new IOException(file + ": malformed epoch/step/seed metadata", e);
             }

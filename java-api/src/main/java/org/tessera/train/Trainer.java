@@ -13,6 +13,7 @@ import org.tessera.Tensor;
 import org.tessera.data.Augmentation;
 import org.tessera.data.DataLoader;
 import org.tessera.data.Dataset;
+import org.tessera.dist.Communicator;
 import org.tessera.kernels.WorkerPool;
 import org.tessera.nn.NonFiniteException;
 import org.tessera.nn.Sequential;
@@ -31,6 +32,12 @@ import org.tessera.nn.Sequential;
  * }
  * }</pre>
  *
+ * <p>Across processes or machines: give the builder a {@link Communicator} and every member of the group runs
+ * this same step on its own data ({@link Builder#batchSize} examples per member per step); the members' gradients
+ * (and BatchNorm batch statistics) are summed with one all-reduce per step, so every member takes the same
+ * optimizer step. N members with batch B train like one trainer with N replicas and batch N&middot;B
+ * (equal up to float summation order). {@code tessera-spark} runs this on Apache Spark.
+ *
  * <p>Safety: a NaN or infinite loss stops training with a {@link NonFiniteException} naming the step and the
  * first layer whose output went non-finite; a non-finite gradient names the step and the parameter.
  */
@@ -45,12 +52,16 @@ public final class Trainer implements AutoCloseable {
     private final Augmentation augment;
     private final boolean prefetch;
     private final Path checkpoint;
+    private final int checkpointEvery;
+    private final boolean shuffle;
+    private final Communicator comm;
+    private final GradientExchange exchange;
     private final TrainingListener listener;
     private final Runnable afterStep;
     private final Replica[] replicas;
     private final double[] shardLoss;
     private final int[] shardCorrect;
-    private int startEpoch;
+    private int startEpoch, startBatch;
     private long step;
 
     private Trainer(Builder b) {
@@ -66,17 +77,25 @@ public final class Trainer implements AutoCloseable {
         this.augment = b.augment;
         this.prefetch = b.prefetch;
         this.checkpoint = b.checkpoint;
+        this.checkpointEvery = b.checkpointEvery;
+        this.shuffle = b.shuffle;
+        this.comm = b.comm;
         this.listener = b.listener;
         this.afterStep = b.afterStep;
         int n = b.replicas > 0 ? b.replicas : defaultReplicas();
         this.replicas = new Replica[n];
         SplittableRandom rng = new SplittableRandom(seed);
+        // Member k's replicas take the random streams replicas k*n.. would take in one trainer with size*n replicas.
+        for (long skip = comm == null ? 0 : (long) comm.rank() * n; skip > 0; skip--) rng.split();
+        GradientExchange ex = null;
         try {
             for (int r = 0; r < n; r++) replicas[r] = new Replica(model, b.ops, (batchSize + n - 1) / n, rng.split());
+            if (comm != null) ex = new GradientExchange(comm, replicas[0]);
         } catch (RuntimeException e) {
             close();
             throw e;
         }
+        this.exchange = ex;
         this.shardLoss = new double[n];
         this.shardCorrect = new int[n];
     }
@@ -104,6 +123,16 @@ public final class Trainer implements AutoCloseable {
         return step;
     }
 
+    /** Seconds spent summing gradients across the group's members (0 without a communicator). */
+    public double communicationSeconds() {
+        return exchange == null ? 0 : exchange.seconds();
+    }
+
+    /** Floats each step all-reduces across the group (0 without a communicator). */
+    public int floatsPerStep() {
+        return exchange == null ? 0 : exchange.length();
+    }
+
     /**
      * Continues from a checkpoint written by this trainer's configuration: parameters, optimizer state, step and
      * epoch are restored; {@link #fit} then runs the remaining epochs.
@@ -112,7 +141,9 @@ public final class Trainer implements AutoCloseable {
      */
     public Trainer resume(Path file) throws IOException {
         Checkpoint.State s = Checkpoint.load(file, model, optimizer);
-        startEpoch = s.epoch() + 1;
+        boolean whole = s.batchesDone() < 0;
+        startEpoch = whole ? s.epoch() + 1 : s.epoch();
+        startBatch = whole ? 0 : s.batchesDone();
         step = s.step();
         model.parametersChanged();
         return this;
@@ -128,24 +159,28 @@ public final class Trainer implements AutoCloseable {
         if (patience > 0 && validation == null) throw new IllegalArgumentException("early stopping needs a validation set");
         requireShape(train, "training");
         if (validation != null) requireShape(validation, "validation");
+        if (comm != null) requireSameSize(train);
         List<EpochStats> done = new ArrayList<>();
         double bestLoss = Double.POSITIVE_INFINITY;
         int bestEpoch = -1, sinceBest = 0;
         boolean stopped = false;
         Snapshot best = null;
-        try (DataLoader loader = new DataLoader(train, batchSize, true, seed, augment, prefetch)) {
+        int members = comm == null ? 1 : comm.size();
+        try (DataLoader loader = new DataLoader(train, batchSize, shuffle, seed, augment, prefetch)) {
+            if (startBatch > loader.batches()) throw new IllegalStateException("the checkpoint is at batch " + startBatch + " of an epoch, but an epoch has " + loader.batches());
             for (int epoch = startEpoch; epoch < epochs; epoch++) {
                 long stall0 = loader.stallNanos(), t0 = System.nanoTime();
                 double lossSum = 0;
                 long correct = 0, seen = 0;
-                int b = 0;
-                for (Batch batch : loader.epoch(epoch)) {
+                int b = epoch == startEpoch ? startBatch : 0;
+                for (Batch batch : loader.epoch(epoch, b)) {
                     double[] r = step(batch);
                     lossSum += r[0];
                     correct += (long) r[1];
-                    seen += batch.size();
+                    seen += (long) batch.size() * members;
                     double secs = (System.nanoTime() - t0) / 1e9;
                     listener.onBatch(epoch, b++, loader.batches(), lossSum / seen, (double) correct / seen, seen / secs);
+                    if (checkpointEvery > 0 && step % checkpointEvery == 0 && b < loader.batches()) saveCheckpoint(epoch, b);
                 }
                 double secs = (System.nanoTime() - t0) / 1e9;
                 model.parametersChanged();
@@ -154,7 +189,7 @@ public final class Trainer implements AutoCloseable {
                         seen / secs, secs, (loader.stallNanos() - stall0) / 1e9, schedule.rate(Math.max(0, step - 1)));
                 done.add(stats);
                 listener.onEpoch(stats);
-                if (checkpoint != null) Checkpoint.save(checkpoint, model, optimizer, epoch, step, seed);
+                saveCheckpoint(epoch, -1);
                 if (validation != null && val[0] < bestLoss) {
                     bestLoss = val[0];
                     bestEpoch = epoch;
@@ -173,15 +208,34 @@ public final class Trainer implements AutoCloseable {
         return new History(List.copyOf(done), bestEpoch, stopped);
     }
 
-    /** One optimizer step on {@code batch}; returns {summed loss, correct predictions}. */
+    private void saveCheckpoint(int epoch, int batchesDone) throws IOException {
+        if (checkpoint == null || (comm != null && comm.rank() != 0)) return; // members hold the same parameters
+        Checkpoint.save(checkpoint, model, optimizer, epoch, step, seed, batchesDone);
+    }
+
+    /** Every member must take the same number of steps with the same batch sizes, or the all-reduces would not pair up. */
+    private void requireSameSize(Dataset train) {
+        float[] sizes = new float[comm.size()];
+        sizes[comm.rank()] = train.size();
+        comm.allReduceSum(sizes);
+        for (float v : sizes) {
+            if (v != sizes[0]) {
+                throw new IllegalArgumentException("distributed training needs the same number of examples on every member, but they hold "
+                        + java.util.Arrays.toString(sizes) + " (rank order); split the data evenly or drop the remainder");
+            }
+        }
+    }
+
+    /** One optimizer step on {@code batch}; returns {summed loss, correct predictions} (over the group, with a communicator). */
     double[] step(Batch batch) {
         int n = batch.size(), shards = Math.min(replicas.length, n);
-        double scale = 1.0 / n;
+        double scale = 1.0 / ((double) n * (comm == null ? 1 : comm.size()));
         if (shards == 1) {
             runShard(0, batch, scale);
         } else {
             WorkerPool.shared().parallelFor(shards, r -> runShard(r, batch.slice(n * r / shards, n * (r + 1) / shards), scale));
         }
+        if (exchange != null) return finishDistributed(shards, n);
         double total = 0;
         int correct = 0;
         for (int r = 0; r < shards; r++) {
@@ -196,9 +250,6 @@ public final class Trainer implements AutoCloseable {
         }
         List<Param> params = replicas[0].params();
         allReduce(params, shards);
-        checkGradients(params);
-        if (clipNorm > 0) clip(params, clipNorm);
-        optimizer.step(params, schedule.rate(step));
         List<BatchNormBackprop> bns = new ArrayList<>(shards);
         for (int i = 0; i < replicas[0].layers().size(); i++) {
             if (!(replicas[0].layers().get(i) instanceof BatchNormBackprop)) continue;
@@ -206,9 +257,33 @@ public final class Trainer implements AutoCloseable {
             for (int r = 0; r < shards; r++) bns.add((BatchNormBackprop) replicas[r].layers().get(i));
             BatchNormBackprop.updateRunning(bns);
         }
+        update(params);
+        return new double[] {total, correct};
+    }
+
+    /** The step of a group member: sum over the group first; every member then sees the same loss and gradients. */
+    private double[] finishDistributed(int shards, int n) {
+        double[] sums = exchange.exchange(replicas, shards, shardLoss, shardCorrect);
+        if (!Double.isFinite(sums[0])) {
+            for (int r = 0; r < shards; r++) {
+                if (Double.isFinite(shardLoss[r])) continue;
+                int from = n * r / shards;
+                String layer = replicas[r].firstNonFiniteLayer(n * (r + 1) / shards - from);
+                throw new NonFiniteException("step " + step + ": the loss on member " + comm.rank() + " is " + shardLoss[r]
+                        + (layer == null ? " (every layer's output is finite: the loss itself overflowed; check the targets)" : "; the first layer with a NaN or infinite output is layer " + layer));
+            }
+            throw new NonFiniteException("step " + step + ": the group's loss is " + sums[0] + "; this member's (" + comm.rank() + ") is finite, another member's is not (see its error)");
+        }
+        update(replicas[0].params());
+        return sums;
+    }
+
+    private void update(List<Param> params) {
+        checkGradients(params);
+        if (clipNorm > 0) clip(params, clipNorm);
+        optimizer.step(params, schedule.rate(step));
         step++;
         if (afterStep != null) afterStep.run();
-        return new double[] {total, correct};
     }
 
     private void runShard(int r, Batch shard, double scale) {
@@ -325,6 +400,9 @@ public final class Trainer implements AutoCloseable {
         private Augmentation augment = Augmentation.NONE;
         private boolean prefetch = true;
         private Path checkpoint;
+        private int checkpointEvery;
+        private boolean shuffle = true;
+        private Communicator comm;
         private TrainingListener listener = TrainingListener.none();
         private Runnable afterStep;
 
@@ -415,6 +493,32 @@ public final class Trainer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Also writes the checkpoint every {@code steps} optimizer steps within an epoch (0: only after epochs);
+         * {@link Trainer#resume} then continues from that batch of that epoch.
+         */
+        public Builder checkpointEvery(int steps) {
+            if (steps < 0) throw new IllegalArgumentException("checkpoint interval must be >= 0 steps, got " + steps);
+            this.checkpointEvery = steps;
+            return this;
+        }
+
+        /** Whether each epoch visits the examples in a fresh random order (default true); false: in dataset order. */
+        public Builder shuffle(boolean shuffle) {
+            this.shuffle = shuffle;
+            return this;
+        }
+
+        /**
+         * Makes this trainer one member of a distributed data-parallel group: {@link #batchSize} becomes the
+         * examples per member per step, every member must hold the same number of examples, gradients are summed
+         * over the group each step, and only rank 0 writes checkpoints. The trainer does not close {@code comm}.
+         */
+        public Builder communicator(Communicator comm) {
+            this.comm = comm;
+            return this;
+        }
+
         /** Progress callbacks. */
         public Builder listener(TrainingListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
@@ -429,6 +533,8 @@ public final class Trainer implements AutoCloseable {
 
         /** The trainer; it allocates its replicas' buffers now. */
         public Trainer build() {
+            if (comm != null && patience > 0) throw new IllegalArgumentException("early stopping is not supported with a communicator (members would stop at different epochs)");
+            if (checkpointEvery > 0 && checkpoint == null) throw new IllegalArgumentException("checkpointEvery needs a checkpoint file (Builder.checkpoint)");
             return new Trainer(this);
         }
     }
