@@ -22,7 +22,16 @@ public final class WorkerPool {
         void run(int index);
     }
 
+    /** Code that may throw a checked exception, for {@link #inline}. */
+    @FunctionalInterface
+    public interface Body<T, E extends Exception> {
+        /** Runs the body. */
+        T run() throws E;
+    }
+
     private static volatile WorkerPool shared;
+    /** Threads inside {@link #inline}: their parallel calls run on themselves. */
+    private static final ThreadLocal<Boolean> INLINE = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     private final int threads;
     private final Thread[] workers;
@@ -72,6 +81,21 @@ public final class WorkerPool {
         if (old != null) old.shutdown();
     }
 
+    /**
+     * Runs {@code body} with every parallel call of this thread kept on this thread, for a thread that owns one
+     * core while others own the rest: a Spark task with {@code spark.task.cpus=1} next to other tasks in the same
+     * executor, which would otherwise add the pool's workers to the cores the tasks already fill.
+     */
+    public static <T, E extends Exception> T inline(Body<T, E> body) throws E {
+        if (INLINE.get()) return body.run();
+        INLINE.set(Boolean.TRUE);
+        try {
+            return body.run();
+        } finally {
+            INLINE.set(Boolean.FALSE);
+        }
+    }
+
     /** How many tasks can run at once, the caller included. */
     public int threads() {
         return threads;
@@ -83,7 +107,7 @@ public final class WorkerPool {
      */
     public void parallelFor(int count, Task task) {
         if (count <= 0) return;
-        if (count == 1 || workers.length == 0 || Thread.currentThread() instanceof Worker
+        if (count == 1 || workers.length == 0 || Thread.currentThread() instanceof Worker || INLINE.get()
                 || !BUSY.compareAndSet(this, 0, 1)) {
             for (int i = 0; i < count; i++) task.run(i);
             return;

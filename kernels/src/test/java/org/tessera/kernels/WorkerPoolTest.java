@@ -45,6 +45,43 @@ class WorkerPoolTest {
     }
 
     @Test
+    void inlineKeepsEveryParallelCallOnTheCallingThreadAndThenLetsGo() throws Exception {
+        WorkerPool pool = new WorkerPool(2);
+        Thread me = Thread.currentThread();
+        Set<Thread> ran = ConcurrentHashMap.newKeySet();
+        int result = WorkerPool.inline(() -> {
+            for (int attempt = 0; attempt < 20; attempt++) {
+                pool.parallelFor(2, i -> {
+                    ran.add(Thread.currentThread());
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            }
+            return 7;
+        });
+        assertEquals(7, result);
+        assertEquals(Set.of(me), ran, "inside inline, only the caller runs tasks");
+        assertThrows(java.io.IOException.class, () -> WorkerPool.inline(() -> {
+            throw new java.io.IOException("checked exceptions pass through");
+        }));
+        Set<String> after = ConcurrentHashMap.newKeySet();
+        for (int attempt = 0; attempt < 50 && after.size() < 2; attempt++) {
+            pool.parallelFor(2, i -> {
+                after.add(Thread.currentThread().getName());
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        assertEquals(2, after.size(), "after inline the pool shares work again: " + after);
+    }
+
+    @Test
     void firstExceptionIsRethrownAfterAllTasks() {
         WorkerPool pool = new WorkerPool(2);
         AtomicIntegerArray hits = new AtomicIntegerArray(10);

@@ -162,6 +162,11 @@ public final class SparkTrainer {
             return reports.get(0).groupExamples() / slowest;
         }
 
+        /** The group's training images per second in the last epoch (after the JIT has warmed up), by the slowest task. */
+        public double lastEpochImagesPerSecond() {
+            return reports.stream().mapToDouble(WorkerReport::lastEpochImagesPerSecond).min().orElse(Double.NaN);
+        }
+
         /** Mean time per step in the gradient all-reduce, over the workers, in milliseconds. */
         public double allReduceMillisPerStep() {
             return reports.stream().mapToDouble(r -> r.allReduceSeconds() * 1e3 / Math.max(1, r.steps() - Math.max(0, r.resumedFromStep()))).average().orElse(Double.NaN);

@@ -16,6 +16,7 @@ import org.apache.spark.BarrierTaskContext;
 import org.tessera.data.Dataset;
 import org.tessera.dist.Communicator;
 import org.tessera.dist.TcpRing;
+import org.tessera.kernels.WorkerPool;
 import org.tessera.nn.ModelFile;
 import org.tessera.nn.Sequential;
 import org.tessera.train.History;
@@ -71,7 +72,11 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Exa
                                 + "); repartition the data into as many non-empty partitions as workers");
                     }
                     try (Communicator comm = ring.join(rank, addresses, attemptToken(attempt), settings.timeout())) {
-                        return CollectionConverters.asScala(List.of(train(model, data, common, comm, attempt)).iterator());
+                        final int count = common;
+                        // a task owns spark.task.cpus cores; with one, the kernels stay on the task's thread (the
+                        // library's pool would add its workers to cores the other tasks of this executor fill)
+                        WorkerReport report = ctx.cpus() <= 1 ? WorkerPool.inline(() -> train(model, data, count, comm, attempt)) : train(model, data, count, comm, attempt);
+                        return CollectionConverters.asScala(List.of(report).iterator());
                     }
                 }
             }
@@ -109,7 +114,7 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Exa
             }
             double loss = h.epochs().isEmpty() ? Double.NaN : h.last().trainLoss();
             long seen = Math.round(h.epochs().stream().mapToDouble(e -> e.imagesPerSecond() * e.seconds()).sum());
-            return new WorkerReport(comm.rank(), ProcessHandle.current().pid(), attempt, resumed, trainer.steps(), common, data.size() - common, seen, seconds, trainer.communicationSeconds(),
+            return new WorkerReport(comm.rank(), ProcessHandle.current().pid(), attempt, resumed, trainer.steps(), common, data.size() - common, seen, seconds, h.epochs().isEmpty() ? Double.NaN : h.last().imagesPerSecond(), trainer.communicationSeconds(),
                     trainer.floatsPerStep(), loss, bytes);
         }
     }

@@ -14,10 +14,11 @@ import java.io.Serializable;
  * @param examplesDropped   examples of this partition left out so every rank has the same count
  * @param groupExamples     examples the whole group trained on in this task's run (every epoch, resumed part excluded)
  * @param trainSeconds      wall time of the training loop in this task
+ * @param lastEpochImagesPerSecond the whole group's training images/s in the last epoch (warmed up), by this task's clock
  * @param allReduceSeconds  time this task spent in the gradient all-reduce
  * @param floatsPerStep     floats all-reduced per step
  * @param finalTrainLoss    mean training loss of the last epoch, over the group
  * @param model             the trained model as safetensors bytes (rank 0 only, else empty)
  */
 public record WorkerReport(int rank, long processId, int stageAttempt, long resumedFromStep, long steps, int examplesUsed, int examplesDropped,
-        long groupExamples, double trainSeconds, double allReduceSeconds, int floatsPerStep, double finalTrainLoss, byte[] model) implements Serializable {}
+        long groupExamples, double trainSeconds, double lastEpochImagesPerSecond, double allReduceSeconds, int floatsPerStep, double finalTrainLoss, byte[] model) implements Serializable {}
