@@ -54,6 +54,7 @@ public final class BenchMain {
         boolean isPeer() {
             // Int8GemmBench compares with our own f32 GEMM (the reference), the others with the peers
             // SparseBench compares each format with our dense GEMM
+            if (backend == null) return false; // no backend parameter (AllReduceBench): nothing to compare with
             return backend.equals("openblas") || backend.equals("onednn") || backend.equals("native-f32") || backend.equals("native-dense");
         }
 

@@ -11,8 +11,10 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>{@link #parallelFor} runs one job at a time. A call that finds the pool busy (another Java thread's
  * job), or that comes from a worker (nested parallelism), runs its tasks on the calling thread: concurrent
- * callers never oversubscribe the cores and can never deadlock. Each parallel call allocates one small job
- * object; nothing else.
+ * callers never wait for each other and can never deadlock. They can oversubscribe the cores, though: two
+ * application threads on two cores, one of them running a job with the pool's worker, make three busy threads.
+ * Threads that each own a core (Spark tasks) run their kernels {@link #inline} instead. Each parallel call
+ * allocates one small job object; nothing else.
  */
 public final class WorkerPool {
     /** One unit of a parallel loop. */
