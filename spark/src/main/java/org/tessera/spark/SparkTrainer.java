@@ -71,6 +71,7 @@ public final class SparkTrainer {
         int workers = examples.getNumPartitions();
         if (workers < 1) throw new IllegalArgumentException("tessera-spark: the data has no partitions");
         SparkContext sc = examples.context();
+        requireSupported(sc.version(), sc.isLocal(), Runtime.version().feature());
         waitForSlots(sc, workers);
         byte[] token = new byte[32];
         new SecureRandom().nextBytes(token);
@@ -89,6 +90,28 @@ public final class SparkTrainer {
      */
     public Result fit(org.apache.spark.sql.Dataset<Row> frame, String imageColumn, String labelColumn) {
         return fit(RowExamples.of(frame, imageColumn, labelColumn));
+    }
+
+    /**
+     * Spark 4.1.3 or newer; on JDK 24+ with executor JVMs, 4.2 or newer: older Spark's Hadoop calls
+     * {@code Subject.getSubject}, which those JDKs removed, and its executors die at start.
+     */
+    static void requireSupported(String sparkVersion, boolean local, int jdk) {
+        int[] v = new int[3];
+        String[] parts = sparkVersion.split("[.-]");
+        for (int i = 0; i < 3 && i < parts.length; i++) {
+            try {
+                v[i] = Integer.parseInt(parts[i]);
+            } catch (NumberFormatException e) {
+                break; // "4.2.0-SNAPSHOT" and the like: compare what parses
+            }
+        }
+        long n = v[0] * 1_000_000L + v[1] * 1_000L + v[2];
+        if (n < 4_001_003L) throw new IllegalStateException("tessera-spark needs Spark 4.1.3 or newer (4.2+ on JDK 24+ clusters); this is Spark " + sparkVersion);
+        if (n < 4_002_000L && !local && jdk >= 24) {
+            throw new IllegalStateException("Spark " + sparkVersion + " on JDK " + jdk + ": its executors die at start (Hadoop 3.4 calls Subject.getSubject, removed in JDK 24)."
+                    + " Use Spark 4.2 or newer, or JDK 21 on the cluster; local mode works.");
+        }
     }
 
     /**

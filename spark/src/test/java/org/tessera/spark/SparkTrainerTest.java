@@ -142,6 +142,19 @@ class SparkTrainerTest {
         }
     }
 
+    @Test
+    void refusesSparkVersionsThatCannotRunIt() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> SparkTrainer.requireSupported("4.0.1", true, 25));
+        assertTrue(e.getMessage().contains("4.1.3 or newer"), e.getMessage());
+        e = assertThrows(IllegalStateException.class, () -> SparkTrainer.requireSupported("4.1.3", false, 25));
+        assertTrue(e.getMessage().contains("Spark 4.2 or newer"), e.getMessage());
+        SparkTrainer.requireSupported("4.1.3", true, 25); // local mode runs
+        SparkTrainer.requireSupported("4.1.3", false, 21);
+        SparkTrainer.requireSupported("4.2.0", false, 25);
+        SparkTrainer.requireSupported("4.3.0-SNAPSHOT", false, 25);
+        SparkTrainer.requireSupported(spark.version(), true, Runtime.version().feature());
+    }
+
     /** Fails rank 1's task at its 14th step, in the first attempt of the stage only. */
     static final class KillOnce implements Runnable {
         private int steps;
