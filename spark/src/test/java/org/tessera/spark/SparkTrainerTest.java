@@ -143,6 +143,19 @@ class SparkTrainerTest {
     }
 
     @Test
+    void anExampleThatDoesNotFitTheModelFailsTheFitNamingIt() {
+        int[] labels = new int[24];
+        byte[][] images = Quadrants.images(24, SEED, labels);
+        List<Example> examples = new ArrayList<>(Quadrants.partitionedLikeReplicas(images, labels, WORKERS, BATCH));
+        examples.set(17, new Example(new byte[63], 1)); // partition 1, its 5th example
+        Exception e = assertThrows(Exception.class, () -> spark(Quadrants.model()).build().fit(sc.parallelize(examples, WORKERS)).close());
+        assertTrue(e.getMessage().contains("example 5 of partition 1 has 63 pixel bytes; the model takes 8x8x1 = 64"), e.getMessage());
+        examples.set(17, new Example(new byte[64], 4));
+        e = assertThrows(Exception.class, () -> spark(Quadrants.model()).build().fit(sc.parallelize(examples, WORKERS)).close());
+        assertTrue(e.getMessage().contains("has label 4; the model has 4 classes"), e.getMessage());
+    }
+
+    @Test
     void refusesSparkVersionsThatCannotRunIt() {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> SparkTrainer.requireSupported("4.0.1", true, 25));
         assertTrue(e.getMessage().contains("4.1.3 or newer"), e.getMessage());
