@@ -53,6 +53,7 @@ public final class Trainer implements AutoCloseable {
     private final boolean prefetch;
     private final Path checkpoint;
     private final int checkpointEvery;
+    private final java.util.function.Consumer<Path> onCheckpoint;
     private final boolean shuffle;
     private final Communicator comm;
     private final GradientExchange exchange;
@@ -78,6 +79,7 @@ public final class Trainer implements AutoCloseable {
         this.prefetch = b.prefetch;
         this.checkpoint = b.checkpoint;
         this.checkpointEvery = b.checkpointEvery;
+        this.onCheckpoint = b.onCheckpoint;
         this.shuffle = b.shuffle;
         this.comm = b.comm;
         this.listener = b.listener;
@@ -211,6 +213,7 @@ public final class Trainer implements AutoCloseable {
     private void saveCheckpoint(int epoch, int batchesDone) throws IOException {
         if (checkpoint == null || (comm != null && comm.rank() != 0)) return; // members hold the same parameters
         Checkpoint.save(checkpoint, model, optimizer, epoch, step, seed, batchesDone);
+        if (onCheckpoint != null) onCheckpoint.accept(checkpoint);
     }
 
     /** Every member must take the same number of steps with the same batch sizes, or the all-reduces would not pair up. */
@@ -401,6 +404,7 @@ public final class Trainer implements AutoCloseable {
         private boolean prefetch = true;
         private Path checkpoint;
         private int checkpointEvery;
+        private java.util.function.Consumer<Path> onCheckpoint;
         private boolean shuffle = true;
         private Communicator comm;
         private TrainingListener listener = TrainingListener.none();
@@ -500,6 +504,12 @@ public final class Trainer implements AutoCloseable {
         public Builder checkpointEvery(int steps) {
             if (steps < 0) throw new IllegalArgumentException("checkpoint interval must be >= 0 steps, got " + steps);
             this.checkpointEvery = steps;
+            return this;
+        }
+
+        /** Runs after each checkpoint is written, with its file (e.g. to copy it to remote storage); may throw to stop training. */
+        public Builder onCheckpoint(java.util.function.Consumer<Path> hook) {
+            this.onCheckpoint = hook;
             return this;
         }
 

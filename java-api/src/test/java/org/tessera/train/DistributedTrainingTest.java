@@ -169,7 +169,8 @@ class DistributedTrainingTest {
             straight = weights(m);
         }
         Path ckpt = dir.resolve("ckpt.safetensors");
-        try (Sequential m = deterministicModel(); Trainer t = options(m, 8, 2).shuffle(true).checkpoint(ckpt).checkpointEvery(4).afterStep(new Runnable() {
+        List<Path> written = new ArrayList<>();
+        try (Sequential m = deterministicModel(); Trainer t = options(m, 8, 2).shuffle(true).checkpoint(ckpt).checkpointEvery(4).onCheckpoint(written::add).afterStep(new Runnable() {
             int steps;
 
             @Override
@@ -180,6 +181,7 @@ class DistributedTrainingTest {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.fit(data, null));
             assertEquals("killed at step 14", e.getMessage());
         }
+        assertEquals(List.of(ckpt, ckpt, ckpt, ckpt), written, "steps 4 and 8, the end of epoch 0 (step 9), step 12");
         assertTrue(Files.size(ckpt) > 0);
         try (Sequential m = deterministicModel(); Trainer t = options(m, 8, 2).shuffle(true).build()) {
             t.resume(ckpt);

@@ -55,7 +55,7 @@ public final class SparkTrainer {
 
     private SparkTrainer(Builder b) {
         this.initial = b.initial;
-        this.settings = new TrainingTask.Settings(b.batchSize, b.epochs, b.seed, b.mean, b.std, b.checkpointDir == null ? null : b.checkpointDir.toString(),
+        this.settings = new TrainingTask.Settings(b.batchSize, b.epochs, b.seed, b.mean, b.std, b.checkpointDir != null ? b.checkpointDir.toString() : b.checkpointUri,
                 b.checkpointEvery, b.timeout, b.options);
         this.executorWait = b.executorWait;
     }
@@ -208,6 +208,7 @@ public final class SparkTrainer {
         private long seed;
         private float mean = 0f, std = 1f;
         private Path checkpointDir;
+        private String checkpointUri;
         private Duration timeout = Duration.ofSeconds(60), executorWait = Duration.ofSeconds(60);
         private TrainerOptions options = TrainerOptions.DEFAULTS;
 
@@ -252,6 +253,30 @@ public final class SparkTrainer {
             if (everySteps < 0) throw new IllegalArgumentException("checkpoint interval must be >= 0 steps, got " + everySteps);
             if (!Files.isDirectory(Objects.requireNonNull(dir, "dir"))) throw new IllegalArgumentException("checkpoint directory " + dir + " does not exist");
             this.checkpointDir = dir.toAbsolutePath();
+            this.checkpointUri = null;
+            this.checkpointEvery = everySteps;
+            return this;
+        }
+
+        /**
+         * As {@link #checkpointDir(Path, int)}, on any Hadoop FileSystem: {@code hdfs://namenode/jobs/ckpt},
+         * {@code s3a://bucket/ckpt}, {@code file:///mnt/shared/ckpt}. Rank 0 uploads each checkpoint (to a temporary
+         * name, renamed over the last); re-run tasks download it. Executors read Hadoop's configuration from
+         * their classpath.
+         */
+        public Builder checkpointDir(String hadoopUri, int everySteps) {
+            if (everySteps < 0) throw new IllegalArgumentException("checkpoint interval must be >= 0 steps, got " + everySteps);
+            java.net.URI uri;
+            try {
+                uri = new java.net.URI(Objects.requireNonNull(hadoopUri, "hadoopUri"));
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException("checkpoint location " + hadoopUri + " is not a URI: " + e.getMessage(), e);
+            }
+            if (uri.getScheme() == null || !hadoopUri.contains("://")) {
+                throw new IllegalArgumentException("checkpoint location " + hadoopUri + " needs a scheme (hdfs://, s3a://, file://); for a plain directory pass a Path");
+            }
+            this.checkpointDir = null;
+            this.checkpointUri = hadoopUri;
             this.checkpointEvery = everySteps;
             return this;
         }

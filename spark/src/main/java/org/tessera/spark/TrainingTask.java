@@ -88,14 +88,15 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Exa
     }
 
     private WorkerReport train(Sequential model, Dataset data, int common, Communicator comm, int attempt) throws IOException {
-        Path checkpoint = settings.checkpointDir() == null ? null : Path.of(settings.checkpointDir()).resolve(CHECKPOINT_FILE);
+        CheckpointStore store = settings.checkpointDir() == null ? null : new CheckpointStore(settings.checkpointDir());
+        Path checkpoint = store == null ? null : store.localFile();
         Trainer.Builder b = Trainer.builder(model);
         settings.options().apply(b);
         b.communicator(comm).replicas(Math.max(1, BarrierTaskContext.get().cpus())).batchSize(settings.batchSize()).epochs(settings.epochs()).seed(settings.seed());
-        if (checkpoint != null) b.checkpoint(checkpoint).checkpointEvery(settings.checkpointEvery());
+        if (checkpoint != null) b.checkpoint(checkpoint).checkpointEvery(settings.checkpointEvery()).onCheckpoint(store::publish);
         try (Trainer trainer = b.build()) {
             long resumed = -1;
-            if (checkpoint != null && Files.exists(checkpoint)) {
+            if (checkpoint != null && store.fetch(checkpoint)) {
                 trainer.resume(checkpoint);
                 resumed = trainer.steps();
             }
@@ -114,8 +115,10 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Exa
             }
             double loss = h.epochs().isEmpty() ? Double.NaN : h.last().trainLoss();
             long seen = Math.round(h.epochs().stream().mapToDouble(e -> e.imagesPerSecond() * e.seconds()).sum());
-            return new WorkerReport(comm.rank(), ProcessHandle.current().pid(), attempt, resumed, trainer.steps(), common, data.size() - common, seen, seconds, h.epochs().isEmpty() ? Double.NaN : h.last().imagesPerSecond(), trainer.communicationSeconds(),
-                    trainer.floatsPerStep(), loss, bytes);
+            return new WorkerReport(comm.rank(), ProcessHandle.current().pid(), attempt, resumed, trainer.steps(), common, data.size() - common, seen, seconds,
+                    h.epochs().isEmpty() ? Double.NaN : h.last().imagesPerSecond(), trainer.communicationSeconds(), trainer.floatsPerStep(), loss, bytes);
+        } finally {
+            if (store != null) store.cleanUp(checkpoint);
         }
     }
 

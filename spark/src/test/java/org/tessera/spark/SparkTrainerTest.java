@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,19 +128,26 @@ class SparkTrainerTest {
         try (Sequential init = Quadrants.model(); SparkTrainer.Result r = spark(init).build().fit(sc.parallelize(Quadrants.partitionedLikeReplicas(images, labels, WORKERS, BATCH), WORKERS))) {
             expected = Quadrants.weights(r.model());
         }
-        SparkTrainer killedOnce = spark(Quadrants.model()).checkpointDir(dir, 4).options(b -> {
-            sgd(b);
-            b.afterStep(new KillOnce());
-        }).build();
-        try (SparkTrainer.Result r = killedOnce.fit(sc.parallelize(Quadrants.partitionedLikeReplicas(images, labels, WORKERS, BATCH), WORKERS))) {
-            assertEquals(18, r.steps());
-            for (WorkerReport w : r.reports()) {
-                assertTrue(w.stageAttempt() > 0, "the stage was retried: " + w);
-                assertEquals(12, w.resumedFromStep(), "resumed from the checkpoint at step 12 (epoch 1, batch 3): " + w);
+        Path local = Files.createDirectory(dir.resolve("shared-mount")), viaHadoop = dir.resolve("hadoop-store"); // the second does not exist yet: mkdirs
+        for (SparkTrainer.Builder killedOnce : List.of(spark(Quadrants.model()).checkpointDir(local, 4), spark(Quadrants.model()).checkpointDir(viaHadoop.toUri().toString(), 4))) {
+            killedOnce.options(b -> {
+                sgd(b);
+                b.afterStep(new KillOnce());
+            });
+            try (SparkTrainer.Result r = killedOnce.build().fit(sc.parallelize(Quadrants.partitionedLikeReplicas(images, labels, WORKERS, BATCH), WORKERS))) {
+                assertEquals(18, r.steps());
+                for (WorkerReport w : r.reports()) {
+                    assertTrue(w.stageAttempt() > 0, "the stage was retried: " + w);
+                    assertEquals(12, w.resumedFromStep(), "resumed from the checkpoint at step 12 (epoch 1, batch 3): " + w);
+                }
+                List<float[]> resumed = Quadrants.weights(r.model());
+                for (int p = 0; p < expected.size(); p++) assertArrayEquals(expected.get(p), resumed.get(p), "seed " + SEED + ", parameter " + p);
             }
-            List<float[]> resumed = Quadrants.weights(r.model());
-            for (int p = 0; p < expected.size(); p++) assertArrayEquals(expected.get(p), resumed.get(p), "seed " + SEED + ", parameter " + p);
         }
+        assertTrue(Files.size(viaHadoop.resolve(TrainingTask.CHECKPOINT_FILE)) > 0, "the Hadoop store holds the last checkpoint");
+        assertTrue(Files.notExists(viaHadoop.resolve(TrainingTask.CHECKPOINT_FILE + ".uploading")));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> spark(Quadrants.model()).checkpointDir("relative/dir", 4));
+        assertTrue(e.getMessage().contains("needs a scheme"), e.getMessage());
     }
 
     @Test
