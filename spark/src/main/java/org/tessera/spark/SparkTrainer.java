@@ -65,7 +65,12 @@ public final class SparkTrainer {
         return new Builder(initial);
     }
 
-    /** Trains on {@code examples}, one worker per partition. */
+    /**
+     * Trains on {@code examples}, one worker per partition.
+     *
+     * @throws IllegalArgumentException naming the partition and example, when an example does not fit the model
+     *                                  or a partition is empty (checked in the tasks before any training)
+     */
     public Result fit(JavaRDD<Example> examples) {
         Objects.requireNonNull(examples, "examples");
         int workers = examples.getNumPartitions();
@@ -161,6 +166,7 @@ public final class SparkTrainer {
     public record Result(Sequential model, List<WorkerReport> reports) implements AutoCloseable {
         static Result of(List<WorkerReport> reports) {
             List<WorkerReport> byRank = reports.stream().sorted(Comparator.comparingInt(WorkerReport::rank)).toList();
+            if (byRank.get(0).error() != null) throw new IllegalArgumentException(byRank.get(0).error());
             try {
                 Path f = Files.createTempFile("tessera-spark-result", ".safetensors");
                 try {

@@ -31,6 +31,7 @@ import scala.runtime.AbstractFunction1;
  */
 final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Example>, scala.collection.Iterator<WorkerReport>> implements Serializable {
     static final String CHECKPOINT_FILE = "tessera-spark-checkpoint.safetensors";
+    private static final String BAD_DATA = "bad-data ";
 
     private final byte[] initialModel;
     private final byte[] token;
@@ -55,11 +56,25 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Exa
             modelFile = Files.createTempFile("tessera-spark-model", ".safetensors");
             Files.write(modelFile, initialModel);
             try (Sequential model = ModelFile.load(modelFile)) {
-                Dataset data = read(CollectionConverters.asJava(partition), model, rank);
+                Dataset data;
+                String problem = null;
+                try {
+                    data = read(CollectionConverters.asJava(partition), model, rank);
+                    if (data.size() == 0) problem = "tessera-spark: partition " + rank + " has no examples; repartition the data into as many non-empty partitions as workers";
+                } catch (IllegalArgumentException e) {
+                    data = null;
+                    problem = e.getMessage();
+                }
                 String host = hostOf(ctx.getTaskInfos()[rank].address());
                 try (TcpRing ring = TcpRing.listen(new InetSocketAddress(InetAddress.getByName(host), 0))) {
-                    // the only barrier call: Spark's barrier RPCs poll about once a second, so never one per step
-                    String[] peers = ctx.allGather(ring.address().getHostString() + " " + ring.address().getPort() + " " + data.size());
+                    // the only barrier call: Spark's barrier RPCs poll about once a second, so never one per step.
+                    // Bad data travels in it too: every task then returns the error instead of failing, as a failed
+                    // task would only make Spark re-run the stage on the same data.
+                    String[] peers = ctx.allGather(problem != null ? BAD_DATA + problem.replace('\n', ' ')
+                            : ring.address().getHostString() + " " + ring.address().getPort() + " " + data.size());
+                    List<String> problems = new ArrayList<>();
+                    for (String p : peers) if (p.startsWith(BAD_DATA)) problems.add(p.substring(BAD_DATA.length()));
+                    if (!problems.isEmpty()) return CollectionConverters.asScala(List.of(WorkerReport.rejected(rank, String.join("; ", problems))).iterator());
                     List<InetSocketAddress> addresses = new ArrayList<>();
                     int common = Integer.MAX_VALUE;
                     for (String p : peers) {
@@ -67,15 +82,12 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Exa
                         addresses.add(new InetSocketAddress(f[0], Integer.parseInt(f[1])));
                         common = Math.min(common, Integer.parseInt(f[2]));
                     }
-                    if (common == 0) {
-                        throw new IllegalArgumentException("tessera-spark: a partition has no examples (counts by rank: " + countsOf(peers)
-                                + "); repartition the data into as many non-empty partitions as workers");
-                    }
+                    final Dataset examples = data;
                     try (Communicator comm = ring.join(rank, addresses, attemptToken(attempt), settings.timeout())) {
                         final int count = common;
                         // a task owns spark.task.cpus cores; with one, the kernels stay on the task's thread (the
                         // library's pool would add its workers to cores the other tasks of this executor fill)
-                        WorkerReport report = ctx.cpus() <= 1 ? WorkerPool.inline(() -> train(model, data, count, comm, attempt)) : train(model, data, count, comm, attempt);
+                        WorkerReport report = ctx.cpus() <= 1 ? WorkerPool.inline(() -> train(model, examples, count, comm, attempt)) : train(model, examples, count, comm, attempt);
                         return CollectionConverters.asScala(List.of(report).iterator());
                     }
                 }
@@ -116,7 +128,7 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Exa
             double loss = h.epochs().isEmpty() ? Double.NaN : h.last().trainLoss();
             long seen = Math.round(h.epochs().stream().mapToDouble(e -> e.imagesPerSecond() * e.seconds()).sum());
             return new WorkerReport(comm.rank(), ProcessHandle.current().pid(), attempt, resumed, trainer.steps(), common, data.size() - common, seen, seconds,
-                    h.epochs().isEmpty() ? Double.NaN : h.last().imagesPerSecond(), trainer.communicationSeconds(), trainer.floatsPerStep(), loss, bytes);
+                    h.epochs().isEmpty() ? Double.NaN : h.last().imagesPerSecond(), trainer.communicationSeconds(), trainer.floatsPerStep(), loss, bytes, null);
         } finally {
             if (store != null) store.cleanUp(checkpoint);
         }
@@ -149,12 +161,6 @@ final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Exa
             labels[n++] = e.label();
         }
         return Dataset.ofImages(pixels.toByteArray(), n, h, w, c, Arrays.copyOf(labels, n), classes).normalized(settings.mean(), settings.std());
-    }
-
-    private static String countsOf(String[] peers) {
-        List<String> counts = new ArrayList<>();
-        for (String p : peers) counts.add(p.substring(p.lastIndexOf(' ') + 1));
-        return counts.toString();
     }
 
     /** "host:port" or "host" (IPv6 in brackets) to the host. */

@@ -19,6 +19,12 @@ import java.io.Serializable;
  * @param floatsPerStep     floats all-reduced per step
  * @param finalTrainLoss    mean training loss of the last epoch, over the group
  * @param model             the trained model as safetensors bytes (rank 0 only, else empty)
+ * @param error             why no task trained (bad data in some partition), or null
  */
 public record WorkerReport(int rank, long processId, int stageAttempt, long resumedFromStep, long steps, int examplesUsed, int examplesDropped,
-        long groupExamples, double trainSeconds, double lastEpochImagesPerSecond, double allReduceSeconds, int floatsPerStep, double finalTrainLoss, byte[] model) implements Serializable {}
+        long groupExamples, double trainSeconds, double lastEpochImagesPerSecond, double allReduceSeconds, int floatsPerStep, double finalTrainLoss, byte[] model, String error) implements Serializable {
+    /** The report of a task that did not train because of {@code error}. */
+    static WorkerReport rejected(int rank, String error) {
+        return new WorkerReport(rank, ProcessHandle.current().pid(), 0, -1, 0, 0, 0, 0, 0, Double.NaN, 0, 0, Double.NaN, new byte[0], error);
+    }
+}

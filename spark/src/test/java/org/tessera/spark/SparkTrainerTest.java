@@ -156,11 +156,15 @@ class SparkTrainerTest {
         byte[][] images = Quadrants.images(24, SEED, labels);
         List<Example> examples = new ArrayList<>(Quadrants.partitionedLikeReplicas(images, labels, WORKERS, BATCH));
         examples.set(17, new Example(new byte[63], 1)); // partition 1, its 5th example
-        Exception e = assertThrows(Exception.class, () -> spark(Quadrants.model()).build().fit(sc.parallelize(examples, WORKERS)).close());
-        assertTrue(e.getMessage().contains("example 5 of partition 1 has 63 pixel bytes; the model takes 8x8x1 = 64"), e.getMessage());
+        // returned by every task, not thrown: Spark would re-run the stage on the same data
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> spark(Quadrants.model()).build().fit(sc.parallelize(examples, WORKERS)).close());
+        assertEquals("tessera-spark: example 5 of partition 1 has 63 pixel bytes; the model takes 8x8x1 = 64", e.getMessage());
         examples.set(17, new Example(new byte[64], 4));
-        e = assertThrows(Exception.class, () -> spark(Quadrants.model()).build().fit(sc.parallelize(examples, WORKERS)).close());
-        assertTrue(e.getMessage().contains("has label 4; the model has 4 classes"), e.getMessage());
+        examples.set(2, new Example(new byte[64], 9));
+        e = assertThrows(IllegalArgumentException.class, () -> spark(Quadrants.model()).build().fit(sc.parallelize(examples, WORKERS)).close());
+        assertTrue(e.getMessage().contains("example 2 of partition 0 has label 9; the model has 4 classes") && e.getMessage().contains("example 5 of partition 1 has label 4"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> spark(Quadrants.model()).build().fit(sc.parallelize(examples.subList(0, 1), WORKERS)).close());
+        assertTrue(e.getMessage().contains("partition 0 has no examples"), e.getMessage());
     }
 
     @Test
