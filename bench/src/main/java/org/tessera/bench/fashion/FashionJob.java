@@ -136,7 +136,9 @@ public final class FashionJob {
             }
         }
         log.print(Pruning.report(pruned));
-        ModelFile.save(pruned, o.out().resolve("model-sparse.safetensors"));
+        Path sparseFile = o.out().resolve("model-sparse.safetensors");
+        ModelFile.saveSparse(pruned, sparseFile); // pruned weights as CSR
+        log.printf(Locale.ROOT, "model-sparse.safetensors: %,d bytes (the fp32 file: %,d)%n", Files.size(sparseFile), Files.size(o.out().resolve("model-fp32.safetensors")));
 
         section("4. distill a smaller student");
         Sequential student = Models.student(o.seed());
