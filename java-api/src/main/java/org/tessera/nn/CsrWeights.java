@@ -13,7 +13,8 @@ import org.tessera.kernels.DType;
  * A pruned weight in a model file as CSR: the weight viewed as (shape[0], rest) rows, stored as three tensors
  * {@code <name>.csr_values} (F32, nnz), {@code <name>.csr_col_indices} (I32, nnz, increasing within a row) and
  * {@code <name>.csr_row_offsets} (I32, rows + 1). Reading checks every index before building the dense weight, so
- * a corrupt or hostile file is an {@link IOException}, never an out-of-bounds write.
+ * a corrupt or hostile file is an {@link IOException}, never an out-of-bounds write. int8 model files store their
+ * s8 weights the same way, with I8 values, where that is smaller (above ~80% zeros).
  */
 final class CsrWeights {
     static final String VALUES = ".csr_values", COLUMNS = ".csr_col_indices", OFFSETS = ".csr_row_offsets";
@@ -59,6 +60,56 @@ final class CsrWeights {
 
     /** The dense weight of shape {@code shape} stored as CSR under {@code name}, every index checked. */
     static float[] decode(SafetensorsFile f, String name, long[] shape) throws IOException {
+        Layout l = layout(f, name, shape, "F32");
+        float[] values = f.readFloats(name + VALUES), dense = new float[l.rows * l.cols];
+        for (int k = 0; k < values.length; k++) dense[l.at[k]] = values[k];
+        return dense;
+    }
+
+    /** As {@link #decode}, for an int8 layer's s8 weight (I8 values). */
+    static byte[] decodeInt8(SafetensorsFile f, String name, long[] shape) throws IOException {
+        Layout l = layout(f, name, shape, "I8");
+        byte[] dense = new byte[l.rows * l.cols];
+        try (Tensor t = f.read(name + VALUES)) {
+            byte[] values = t.toByteArray();
+            for (int k = 0; k < values.length; k++) dense[l.at[k]] = values[k];
+        }
+        return dense;
+    }
+
+    /** Whether an s8 weight of {@code rows} rows takes fewer bytes as CSR (1 + 4 bytes per non-zero, 4 per row). */
+    static boolean worthItInt8(byte[] q, int rows) {
+        long nnz = 0;
+        for (byte b : q) if (b != 0) nnz++;
+        return q.length > 0 && 5 * nnz + 4L * (rows + 1) < q.length;
+    }
+
+    /** The three CSR tensors of an s8 weight (values I8), owned by the caller. */
+    static Map<String, Tensor> encodeInt8(String name, byte[] q, int rows) {
+        int cols = q.length / rows, nnz = 0;
+        for (byte b : q) if (b != 0) nnz++;
+        Tensor values = Tensor.allocate(DType.S8, nnz);
+        int[] columns = new int[nnz], offsets = new int[rows + 1];
+        for (int r = 0, k = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                byte b = q[r * cols + c];
+                if (b == 0) continue;
+                values.segment().set(ValueLayout.JAVA_BYTE, k, b);
+                columns[k++] = c;
+            }
+            offsets[r + 1] = k;
+        }
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        out.put(name + VALUES, values);
+        out.put(name + COLUMNS, ints(columns));
+        out.put(name + OFFSETS, ints(offsets));
+        return out;
+    }
+
+    /** Where each stored value goes in the dense (rows x cols) weight, after checking every index. */
+    private record Layout(int rows, int cols, int[] at) {}
+
+    private static Layout layout(SafetensorsFile f, String name, long[] shape, String valueType) throws IOException {
         String where = f.path() + ": sparse weight " + name;
         for (String part : new String[] {VALUES, COLUMNS, OFFSETS}) {
             if (!f.contains(name + part)) throw new IOException(where + " lacks its tensor " + name + part);
@@ -72,20 +123,21 @@ final class CsrWeights {
                     + Arrays.toString(oe.shape()) + " do not describe a " + rows + " x " + cols + " matrix");
         }
         if (!ce.dtype().equals("I32") || !oe.dtype().equals("I32")) throw new IOException(where + ": indices must be I32, got " + ce.dtype() + " and " + oe.dtype());
-        float[] values = f.readFloats(name + VALUES);
+        if (valueType.equals("I8") != ve.dtype().equals("I8")) throw new IOException(where + ": values are " + ve.dtype() + ", expected " + (valueType.equals("I8") ? "I8" : "a float type"));
         int[] columns = readInts(f, name + COLUMNS), offsets = readInts(f, name + OFFSETS);
-        if (offsets[0] != 0 || offsets[rows] != values.length) throw new IOException(where + ": row offsets must run from 0 to " + values.length + ", got " + offsets[0] + " to " + offsets[rows]);
-        float[] dense = new float[(int) numel];
+        int nnz = columns.length;
+        if (offsets[0] != 0 || offsets[rows] != nnz) throw new IOException(where + ": row offsets must run from 0 to " + nnz + ", got " + offsets[0] + " to " + offsets[rows]);
+        int[] at = new int[nnz];
         for (int r = 0; r < rows; r++) {
-            if (offsets[r + 1] < offsets[r]) throw new IOException(where + ": row offsets decrease at row " + r);
+            if (offsets[r + 1] < offsets[r] || offsets[r + 1] > nnz) throw new IOException(where + ": row offsets decrease or pass " + nnz + " at row " + r);
             for (int k = offsets[r], last = -1; k < offsets[r + 1]; k++) {
                 int c = columns[k];
                 if (c <= last || c >= cols) throw new IOException(where + ": column index " + c + " at " + k + " (row " + r + ") is out of order or outside [0, " + cols + ")");
                 last = c;
-                dense[r * cols + c] = values[k];
+                at[k] = r * cols + c;
             }
         }
-        return dense;
+        return new Layout(rows, cols, at);
     }
 
     private static int[] readInts(SafetensorsFile f, String name) {

@@ -168,7 +168,7 @@ public final class ModelFile {
     }
 
     /** The weights the file stores as CSR, with their dense shapes (none for a dense file). */
-    private static Map<String, long[]> sparseEntries(SafetensorsFile file) throws IOException {
+    static Map<String, long[]> sparseEntries(SafetensorsFile file) throws IOException {
         String json = file.metadata().get(SPARSE_KEY);
         Map<String, long[]> out = new LinkedHashMap<>();
         if (json == null) return out;

@@ -21,8 +21,10 @@ import org.tessera.io.SafetensorsWriter;
  * ({@code <i>.weight_scale}, F32) and folded bias ({@code <i>.bias}); every parameter of the layers that stay f32,
  * as they are. Metadata: the architecture ({@link ModelFile#ARCHITECTURE_KEY}), the weight bits, and the u8
  * activation ranges ({@value #RANGES_KEY}: {@code {"slot": [scale, zero point]}}, slot 0 the input and i + 1 the
- * output of layer group i). Loading rebuilds the same steps from these, so predictions match to the bit; it
- * validates everything first and names what does not fit.
+ * output of layer group i). An s8 weight that takes fewer bytes as CSR (above ~80% zeros: a pruned layer) is
+ * stored as {@code <i>.weight.csr_*} tensors instead (see {@link ModelFile#saveSparse}), listed in
+ * {@value ModelFile#SPARSE_KEY}. Loading rebuilds the same steps from these, so predictions match to the bit;
+ * it validates everything first and names what does not fit.
  */
 final class QuantizedModelFile {
     static final String RANGES_KEY = "tessera.int8.ranges";
@@ -44,6 +46,28 @@ final class QuantizedModelFile {
     }
 
     static void save(Recipe r, Path path) throws IOException {
+        Map<String, Tensor> tensors = new LinkedHashMap<>(), owned = new LinkedHashMap<>();
+        Map<String, Object> sparse = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : r.tensors().entrySet()) {
+            Tensor t = e.getValue();
+            byte[] q = t.dtype() == org.tessera.kernels.DType.S8 && t.rank() >= 2 ? t.toByteArray() : null;
+            if (q != null && CsrWeights.worthItInt8(q, (int) t.dim(0))) {
+                Map<String, Tensor> csr = CsrWeights.encodeInt8(e.getKey(), q, (int) t.dim(0));
+                owned.putAll(csr);
+                tensors.putAll(csr);
+                sparse.put(e.getKey(), t.shape());
+            } else {
+                tensors.put(e.getKey(), t);
+            }
+        }
+        try {
+            write(r, tensors, sparse, path);
+        } finally {
+            owned.values().forEach(Tensor::close);
+        }
+    }
+
+    private static void write(Recipe r, Map<String, Tensor> tensors, Map<String, Object> sparse, Path path) throws IOException {
         Map<String, Object> ranges = new LinkedHashMap<>();
         for (Map.Entry<Integer, Calibration.Int8Range> e : r.ranges().entrySet()) {
             ranges.put(String.valueOf(e.getKey()), List.of((double) e.getValue().scale(), (double) e.getValue().zeroPoint()));
@@ -53,7 +77,8 @@ final class QuantizedModelFile {
         meta.put(ModelFile.ARCHITECTURE_KEY, r.architecture());
         meta.put(BITS_KEY, String.valueOf(r.weightBits()));
         meta.put(RANGES_KEY, Json.write(ranges));
-        SafetensorsWriter.write(path, r.tensors(), meta);
+        if (!sparse.isEmpty()) meta.put(ModelFile.SPARSE_KEY, Json.write(sparse));
+        SafetensorsWriter.write(path, tensors, meta);
     }
 
     static QuantizedModel load(Path path, Ops ops) throws IOException {
@@ -70,7 +95,7 @@ final class QuantizedModelFile {
                     case "8" -> 8;
                     default -> throw new IllegalArgumentException(BITS_KEY + " must be 7 or 8, got " + bits);
                 };
-                loadFloatLayers(model, file);
+                loadFloatLayers(model, file, ModelFile.sparseEntries(file).keySet());
                 return QuantizedModel.builder(model).weightBits(weightBits).fromFile(parseRanges(ranges), file).build(ops);
             } catch (IllegalArgumentException e) {
                 throw new IOException(path + ": " + e.getMessage(), e);
@@ -79,17 +104,19 @@ final class QuantizedModelFile {
     }
 
     /** Copies the parameters of the layers that stay f32; checks that the file holds nothing else than those and the int8 layers' tensors. */
-    private static void loadFloatLayers(Sequential model, SafetensorsFile file) {
+    private static void loadFloatLayers(Sequential model, SafetensorsFile file, Set<String> sparse) {
         Set<Integer> int8Layers = new HashSet<>();
         Set<String> expected = new HashSet<>();
         for (Group g : Group.of(model.layers())) {
             if (!(g.main() instanceof WeightedLayer w) || !QuantizedModel.Builder.runsInt8(w)) continue;
             for (int l = g.first(); l <= g.last(); l++) int8Layers.add(l);
             expected.addAll(List.of(g.first() + ".weight", g.first() + "." + SCALE_SUFFIX, g.first() + ".bias"));
+            for (String part : new String[] {CsrWeights.VALUES, CsrWeights.COLUMNS, CsrWeights.OFFSETS}) expected.add(g.first() + ".weight" + part);
         }
         for (Map.Entry<String, Tensor> e : model.parameters().entrySet()) {
             if (int8Layers.contains(layerIndex(e.getKey()))) continue;
             String name = e.getKey();
+            if (sparse.contains(name)) throw new IllegalArgumentException("tensor " + name + " of an f32 layer is stored sparse; int8 files store only s8 weights that way");
             expected.add(name);
             SafetensorsFile.Entry entry = file.entry(name); // throws naming the tensors present when absent
             if (!Arrays.equals(entry.shape(), e.getValue().shape())) {
@@ -135,6 +162,22 @@ final class QuantizedModelFile {
 
     /** An int8 layer's tensors from the file, checked against the layer's weight shape. */
     static Weights weights(SafetensorsFile file, String name, long[] shape) {
+        int channels = (int) shape[0];
+        float[] scales = channel(file, name + SCALE_SUFFIX, channels, true);
+        float[] bias = file.contains(name + "bias") ? channel(file, name + "bias", channels, false) : null;
+        Map<String, long[]> sparse;
+        try {
+            sparse = ModelFile.sparseEntries(file);
+            if (sparse.containsKey(name + "weight")) {
+                if (!Arrays.equals(sparse.get(name + "weight"), shape)) {
+                    throw new IllegalArgumentException("sparse tensor " + name + "weight must be " + Arrays.toString(shape) + " (an int8 layer), got "
+                            + Arrays.toString(sparse.get(name + "weight")));
+                }
+                return new Weights(CsrWeights.decodeInt8(file, name + "weight", shape), scales, bias);
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
         SafetensorsFile.Entry w = file.entry(name + "weight");
         if (!w.dtype().equals("I8") || !Arrays.equals(w.shape(), shape)) {
             throw new IllegalArgumentException("tensor " + name + "weight must be I8 " + Arrays.toString(shape) + " (an int8 layer), got " + w.dtype() + " "
@@ -144,9 +187,6 @@ final class QuantizedModelFile {
         try (Tensor t = file.read(name + "weight")) {
             q = t.toByteArray();
         }
-        int channels = (int) shape[0];
-        float[] scales = channel(file, name + SCALE_SUFFIX, channels, true);
-        float[] bias = file.contains(name + "bias") ? channel(file, name + "bias", channels, false) : null;
         return new Weights(q, scales, bias);
     }
 

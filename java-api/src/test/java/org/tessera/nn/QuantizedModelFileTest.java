@@ -62,6 +62,10 @@ class QuantizedModelFileTest {
                     try (QuantizedModel q = quantize(m, rnd, bits); Tensor x = Tensor.of(TestData.floats(rnd, 7 * 90), 7, 10, 9, 1)) {
                         if (sparse) assertTrue(q.summary().contains("[5, 4, 6]"), "12 filters, 6 dead: " + q.summary());
                         q.save(file);
+                        try (SafetensorsFile f = SafetensorsFile.open(file)) { // the 90%-zero s8 hidden weight goes CSR, the rest stays dense
+                            assertEquals(sparse, f.contains("7.weight" + CsrWeights.VALUES) && !f.contains("7.weight"), f.entries().keySet().toString());
+                            assertTrue(f.contains("9.weight"), f.entries().keySet().toString());
+                        }
                         try (QuantizedModel back = QuantizedModel.load(file, Ops.auto()); Tensor a = q.predict(x); Tensor b = back.predict(x)) {
                             String what = bits + "-bit" + (sparse ? " sparse" : "");
                             assertArrayEquals(a.toFloatArray(), b.toFloatArray(), what);

@@ -100,10 +100,15 @@ class SparseModelFileTest {
         assertTrue(decodeError(new float[] {1, 2, 3}, new int[] {0, 4, 1}, new int[] {0, 2, 2, 3}).contains("column index 4"));
         assertTrue(decodeError(new float[] {1, 2, 3}, new int[] {0, -1, 1}, new int[] {0, 2, 2, 3}).contains("column index -1"));
         assertTrue(decodeError(new float[] {1, 2, 3}, new int[] {2, 1, 1}, new int[] {0, 2, 2, 3}).contains("out of order"));
-        assertTrue(decodeError(new float[] {1, 2, 3}, new int[] {0, 3, 1}, new int[] {0, 2, 1, 3}).contains("decrease at row 1"));
+        assertTrue(decodeError(new float[] {1, 2, 3}, new int[] {0, 3, 1}, new int[] {0, 2, 1, 3}).contains("decrease or pass 3 at row 1"));
+        assertTrue(decodeError(new float[] {1, 2, 3}, new int[] {0, 3, 1}, new int[] {0, 5, 1, 3}).contains("decrease or pass 3 at row 0"));
         assertTrue(decodeError(new float[] {1, 2, 3}, new int[] {0, 3, 1}, new int[] {0, 2, 2, 2}).contains("from 0 to 3"));
         assertTrue(decodeError(new float[] {1, 2, 3}, new int[] {0, 3, 1}, new int[] {0, 2, 3}).contains("do not describe a 3 x 4 matrix"));
         assertTrue(decodeError(new float[] {1, 2}, new int[] {0, 3, 1}, new int[] {0, 2, 2, 3}).contains("do not describe"));
+        try (SafetensorsFile f = SafetensorsFile.open(csrFile(new float[] {1, 2, 3}, new int[] {0, 3, 1}, new int[] {0, 2, 2, 3}))) {
+            IOException e = assertThrows(IOException.class, () -> CsrWeights.decodeInt8(f, "w", new long[] {3, 4}));
+            assertTrue(e.getMessage().contains("values are F32, expected I8"), e.getMessage());
+        }
     }
 
     @Test
