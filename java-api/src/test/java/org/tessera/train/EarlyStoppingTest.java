@@ -18,7 +18,7 @@ import org.tessera.nn.Sequential;
  * epoch's parameters.
  */
 class EarlyStoppingTest {
-    private static final long SEED = System.nanoTime();
+    private static final long SEED = Long.getLong("seed", System.nanoTime());
 
     /** n 8x8 noise images with labels unrelated to them. */
     private static Dataset noise(int n, long seed) {

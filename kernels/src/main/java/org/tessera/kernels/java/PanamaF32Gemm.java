@@ -6,7 +6,7 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.tessera.kernels.GemmGrid;
 import org.tessera.kernels.HostStorage;
@@ -354,8 +354,7 @@ final class PanamaF32Gemm extends CheckedF32Gemm {
                         if (jn > 2) s2 = av.fma(FloatVector.fromMemorySegment(S, b, (b0 + 2 * o.ldb() + p) * 4, ORDER), s2);
                         if (jn > 3) s3 = av.fma(FloatVector.fromMemorySegment(S, b, (b0 + 3 * o.ldb() + p) * 4, ORDER), s3);
                     }
-                    float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
-                    float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
+                    float d0 = sumLanes(s0), d1 = sumLanes(s1), d2 = sumLanes(s2), d3 = sumLanes(s3);
                     for (int p = kv; p < k; p++) {
                         float av = a.getAtIndex(F32, ar + p * aCol);
                         d0 += av * b.getAtIndex(F32, b0 + p);
@@ -373,6 +372,23 @@ final class PanamaF32Gemm extends CheckedF32Gemm {
                     }
                 }
             }
+        }
+
+        /** Lane i + s added to lane i, for s = L/2, L/4, ..., 1: a fixed summation tree. */
+        @SuppressWarnings("unchecked")
+        private static final VectorShuffle<Float>[] FOLDS = new VectorShuffle[Integer.numberOfTrailingZeros(L)];
+
+        static {
+            for (int i = 0, s = L / 2; s >= 1; i++, s /= 2) FOLDS[i] = VectorShuffle.iota(S, s, 1, true);
+        }
+
+        /**
+         * The sum of v's lanes in one fixed order. Not {@code reduceLanes(ADD)}: its order is the implementation's
+         * and differs between the interpreter, C1 and C2, so a result changed in its last bits as the JIT warmed up.
+         */
+        static float sumLanes(FloatVector v) {
+            for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
+            return v.lane(0);
         }
 
         /** C row = act(alpha * acc + beta * C + bias) over w columns. */
