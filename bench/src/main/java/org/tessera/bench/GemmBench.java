@@ -43,7 +43,11 @@ public class GemmBench {
     @Param({"256x256x256", "512x512x512", "1024x1024x1024", "2048x2048x2048", "64x4096x4096", "1x4096x4096", "128x768x3072"})
     public String shape;
 
-    private Tensor a, b, c;
+    /** nn: B stored (k, n); nt: B stored (n, k) and passed transposed, as a linear layer's weight (its dot-product path). */
+    @Param({"nn"})
+    public String layout;
+
+    private Tensor a, b, bStored, c;
     private Ops ops;
 
     @Setup(Level.Trial)
@@ -51,7 +55,12 @@ public class GemmBench {
         String[] s = shape.split("x");
         int m = Integer.parseInt(s[0]), n = Integer.parseInt(s[1]), k = Integer.parseInt(s[2]);
         a = random(m, k);
-        b = random(k, n);
+        if (layout.equals("nt")) {
+            bStored = random(n, k);
+            b = bStored.transpose(0, 1);
+        } else {
+            b = random(k, n);
+        }
         c = Tensor.allocate(DType.F32, m, n);
         Tessera.setThreads(threads); // the openblas backend passes it to openblas_set_num_threads
         ops = Ops.on(backend); // throws, with the reason, if this backend has no GEMM here
@@ -66,7 +75,8 @@ public class GemmBench {
     @TearDown(Level.Trial)
     public void tearDown() {
         a.close();
-        b.close();
+        if (bStored != null) bStored.close();
+        else b.close();
         c.close();
     }
 
