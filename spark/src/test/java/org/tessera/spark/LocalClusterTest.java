@@ -10,7 +10,6 @@ import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -53,7 +52,7 @@ class LocalClusterTest {
         if (sc != null) sc.stop();
     }
 
-    private static List<Example> examples(int n, int[] labels, byte[][] images) {
+    private static List<Example> examples(int[] labels, byte[][] images) {
         return Quadrants.partitionedLikeReplicas(images, labels, WORKERS, SparkTrainerTest.BATCH);
     }
 
@@ -63,7 +62,7 @@ class LocalClusterTest {
         int[] labels = new int[n];
         byte[][] images = Quadrants.images(n, SEED, labels);
         List<float[]> expected = SparkTrainerTest.singleMachine(images, labels, WORKERS);
-        try (Sequential init = Quadrants.model(); SparkTrainer.Result r = SparkTrainerTest.spark(init).build().fit(sc.parallelize(examples(n, labels, images), WORKERS))) {
+        try (Sequential init = Quadrants.model(); SparkTrainer.Result r = SparkTrainerTest.spark(init).build().fit(sc.parallelize(examples(labels, images), WORKERS))) {
             assertEquals(12, r.steps());
             assertEquals(WORKERS, r.reports().size());
             assertNotEquals(ManagementFactory.getRuntimeMXBean().getPid(), r.reports().get(0).processId(), "rank 0 ran in an executor JVM, not the driver");
@@ -82,7 +81,7 @@ class LocalClusterTest {
             SparkTrainerTest.sgd(b);
             b.afterStep(new HaltOnce());
         }).build();
-        try (SparkTrainer.Result r = trainer.fit(sc.parallelize(examples(n, labels, images), WORKERS))) {
+        try (SparkTrainer.Result r = trainer.fit(sc.parallelize(examples(labels, images), WORKERS))) {
             assertEquals(18, r.steps());
             for (WorkerReport w : r.reports()) {
                 assertTrue(w.stageAttempt() > 0, "the stage was retried: " + w);
