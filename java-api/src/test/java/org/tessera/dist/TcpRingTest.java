@@ -15,9 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+
+
+
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -29,34 +29,8 @@ class TcpRingTest {
     private static final byte[] TOKEN = "0123456789abcdef-group-secret".getBytes();
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-    /** Runs {@code body(rank, communicator)} on {@code n} joined members at once; returns their results by rank. */
     static <T> List<T> onRing(int n, byte[][] tokens, Duration timeout, BiFunction<Integer, Communicator, T> body) throws Exception {
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        List<TcpRing> rings = new ArrayList<>();
-        List<InetSocketAddress> addresses = new ArrayList<>();
-        for (int r = 0; r < n; r++) {
-            TcpRing ring = TcpRing.listen(new InetSocketAddress(loopback, 0));
-            rings.add(ring);
-            addresses.add(ring.address());
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try {
-            List<Future<T>> futures = new ArrayList<>();
-            for (int r = 0; r < n; r++) {
-                int rank = r;
-                futures.add(pool.submit(() -> {
-                    try (Communicator c = rings.get(rank).join(rank, addresses, tokens == null ? TOKEN : tokens[rank], timeout)) {
-                        return body.apply(rank, c);
-                    }
-                }));
-            }
-            List<T> results = new ArrayList<>();
-            for (Future<T> f : futures) results.add(f.get());
-            return results;
-        } finally {
-            pool.shutdownNow();
-            rings.forEach(TcpRing::close);
-        }
+        return LoopbackRing.run(n, TOKEN, tokens, timeout, body);
     }
 
     /** The sum the ring computes: element i of chunk c adds the members' terms in the order c, c + 1, ... (mod n). */

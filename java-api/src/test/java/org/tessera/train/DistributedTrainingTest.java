@@ -8,24 +8,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
+
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+
+
+
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tessera.Tensor;
 import org.tessera.data.Dataset;
 import org.tessera.dist.Communicator;
-import org.tessera.dist.TcpRing;
+import org.tessera.dist.LoopbackRing;
 import org.tessera.nn.Sequential;
 
 /**
@@ -70,32 +70,8 @@ class DistributedTrainingTest {
         return mine.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** Runs {@code body(rank, communicator)} on {@code n} members joined in a ring; returns their results by rank. */
     static <T> List<T> onRing(int n, BiFunction<Integer, Communicator, T> body) throws Exception {
-        List<TcpRing> rings = new ArrayList<>();
-        List<InetSocketAddress> addresses = new ArrayList<>();
-        for (int r = 0; r < n; r++) {
-            rings.add(TcpRing.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
-            addresses.add(rings.get(r).address());
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try {
-            List<Future<T>> futures = new ArrayList<>();
-            for (int r = 0; r < n; r++) {
-                int rank = r;
-                futures.add(pool.submit(() -> {
-                    try (Communicator c = rings.get(rank).join(rank, addresses, TOKEN, Duration.ofSeconds(20))) {
-                        return body.apply(rank, c);
-                    }
-                }));
-            }
-            List<T> results = new ArrayList<>();
-            for (Future<T> f : futures) results.add(f.get());
-            return results;
-        } finally {
-            pool.shutdownNow();
-            rings.forEach(TcpRing::close);
-        }
+        return LoopbackRing.run(n, TOKEN, null, Duration.ofSeconds(20), body);
     }
 
     @Test
