@@ -1,7 +1,6 @@
 package org.tessera.nn;
 
 import java.util.Arrays;
-import org.tessera.kernels.quant.QuantizeF32U8Panama;
 
 /**
  * How post-training quantization turns the activations seen on calibration batches into a u8 range
@@ -56,7 +55,7 @@ public record Calibration(String method, double percentile) {
     }
 
     /** The u8 quantization (scale, zero point) of an activation with these statistics. */
-    Int8Range range(Stats s) {
+    U8Range range(Stats s) {
         if (s.size == 0) throw new IllegalStateException("no calibration batches were run");
         float lo = Math.min(0, s.min), hi = Math.max(0, s.max);
         switch (method) {
@@ -71,7 +70,7 @@ public record Calibration(String method, double percentile) {
                 float bl = lo, bh = hi;
                 for (int step = 0; step <= 14; step++) {
                     float f = 1f - 0.05f * step;
-                    Int8Range r = Int8Range.of(lo * f, hi * f);
+                    U8Range r = U8Range.of(lo * f, hi * f);
                     double err = 0;
                     for (int i = 0; i < s.size; i++) {
                         double d = r.dequantize(r.quantize(s.sample[i])) - s.sample[i];
@@ -88,25 +87,6 @@ public record Calibration(String method, double percentile) {
             }
             default -> { }
         }
-        return Int8Range.of(lo, hi);
-    }
-
-    /** A u8 quantization: real = scale * (q - zeroPoint), q in [0, 255]. */
-    record Int8Range(float scale, int zeroPoint) {
-        static Int8Range of(float lo, float hi) {
-            float scale = (hi - lo) / 255f;
-            if (!(scale > 0)) scale = 1f; // an activation that is always 0: any scale represents it exactly
-            int zp = (int) Math.rint(-lo / scale);
-            return new Int8Range(scale, Math.max(0, Math.min(255, zp)));
-        }
-
-        /** round-half-even(x / scale) + zeroPoint, clamped to [0, 255] (the defined clipping of calibration). */
-        int quantize(float x) {
-            return QuantizeF32U8Panama.quantize(x, scale, zeroPoint);
-        }
-
-        float dequantize(int q) {
-            return scale * (q - zeroPoint);
-        }
+        return U8Range.of(lo, hi);
     }
 }

@@ -67,6 +67,62 @@ public final class QuantizedModel implements AutoCloseable {
         return QuantizedModelFile.load(path, ops);
     }
 
+    /**
+     * Where the int8 model of {@code model} uses int8 (the same rules {@link Builder#build} follows).
+     *
+     * @param int8Layers the linear and convolution layers that run the int8 kernels (their weights become s8)
+     * @param u8Outputs  the layers whose outputs travel as u8 codes, in order (-1: the model input): where
+     *                   {@link Builder#calibrate} measures a range and quantization-aware training fake-quantizes
+     */
+    public record Plan(int[] int8Layers, int[] u8Outputs) {}
+
+    /** The {@link Plan} of {@code model} (its dead channels removed first, as {@link Builder#build} does). */
+    public static Plan plan(Sequential model) {
+        Sequential compact = ChannelCompaction.of(model);
+        try {
+            List<Group> groups = Group.of(compact.layers());
+            List<Integer> int8 = new ArrayList<>();
+            for (Group g : groups) if (g.main() instanceof WeightedLayer w && Builder.runsInt8(w)) int8.add(g.first());
+            int[] slots = u8Slots(groups, compact.inputShape());
+            int[] layers = new int[slots.length];
+            for (int i = 0; i < slots.length; i++) layers[i] = slotLayer(groups, slots[i]);
+            return new Plan(int8.stream().mapToInt(Integer::intValue).toArray(), layers);
+        } finally {
+            if (compact != model) compact.close();
+        }
+    }
+
+    /** The layer whose output statistics slot i holds: -1 for slot 0 (the input), else the last layer of group i - 1. */
+    static int slotLayer(List<Group> groups, int slot) {
+        return slot == 0 ? -1 : groups.get(slot - 1).last();
+    }
+
+    /**
+     * The statistics slots (0: the input, g + 1: group g's output) whose activations the int8 model encodes as u8:
+     * the input of an int8 group that follows an f32 step, and the output of an int8 group read by a layer that
+     * takes u8 (another int8 group, max pooling, flatten). Max pooling and flatten pass the codes on unchanged.
+     */
+    static int[] u8Slots(List<Group> groups, long[] inputShape) {
+        List<Integer> slots = new ArrayList<>();
+        long[] shape = inputShape;
+        boolean u8 = false;
+        for (int gi = 0; gi < groups.size(); gi++) {
+            Layer main = groups.get(gi).main();
+            Layer next = gi + 1 < groups.size() ? groups.get(gi + 1).main() : null;
+            if (Flatten.foldsInto(main, shape, next)) {
+                // a view: the codes pass on
+            } else if (main instanceof WeightedLayer w && Builder.runsInt8(w)) {
+                if (!u8) slots.add(gi);
+                u8 = next != null && Builder.takesU8(next);
+                if (u8) slots.add(gi + 1);
+            } else if (!(u8 && (main instanceof Flatten || (main instanceof Pool2d p && p.isMax())))) {
+                u8 = false;
+            }
+            shape = main.outputShape(shape);
+        }
+        return slots.stream().mapToInt(Integer::intValue).toArray();
+    }
+
     /** Starts quantizing {@code model}: run {@link Builder#calibrate} on representative batches, then {@link Builder#build}. */
     public static Builder builder(Sequential model) {
         return new Builder(model);
@@ -106,11 +162,13 @@ public final class QuantizedModel implements AutoCloseable {
         private Calibration calibration = Calibration.minMax();
         private int weightBits = 8;
         // set when loading a saved model: ranges and s8 weights come from the file instead of calibration
-        private Map<Integer, Calibration.Int8Range> fixedRanges;
+        private Map<Integer, U8Range> fixedRanges;
         private org.tessera.io.SafetensorsFile preQuantized;
         // what build() used, for save(): ranges by statistics index, tensors by parameter name
-        private final Map<Integer, Calibration.Int8Range> usedRanges = new TreeMap<>();
+        private final Map<Integer, U8Range> usedRanges = new TreeMap<>();
         private final Map<String, Tensor> saved = new LinkedHashMap<>();
+        // ranges set by the caller (quantization-aware training), by the layer whose output they encode
+        private final Map<Integer, U8Range> givenRanges = new TreeMap<>();
 
         Builder(Sequential model) {
             this.source = model;
@@ -132,6 +190,20 @@ public final class QuantizedModel implements AutoCloseable {
         public Builder weightBits(int bits) {
             if (bits != 7 && bits != 8) throw new IllegalArgumentException("weightBits must be 7 or 8, got " + bits);
             this.weightBits = bits;
+            return this;
+        }
+
+        /**
+         * Uses [lo, hi] (widened to contain 0) for the output of layer {@code layer} (-1: the model input) instead of
+         * a calibrated range: what quantization-aware training learned. Layers without a given range are calibrated.
+         * {@link #build} rejects a layer whose output the int8 model does not encode as u8 (see {@link #plan}).
+         *
+         * @throws IllegalArgumentException if lo or hi is not finite or lo &gt; hi, or layer is out of range
+         */
+        public Builder activationRange(int layer, float lo, float hi) {
+            if (!Float.isFinite(lo) || !Float.isFinite(hi) || lo > hi) throw new IllegalArgumentException("activation range of layer " + layer + " must be finite with lo <= hi, got [" + lo + ", " + hi + "]");
+            if (layer < -1 || layer >= source.layers().size()) throw new IllegalArgumentException("layer " + layer + " is not in the model (-1 .. " + (source.layers().size() - 1) + ")");
+            givenRanges.put(layer, U8Range.of(Math.min(0, lo), Math.max(0, hi)));
             return this;
         }
 
@@ -176,6 +248,16 @@ public final class QuantizedModel implements AutoCloseable {
 
         private QuantizedModel build(Ops ops, Sequential model) {
             List<Group> groups = Group.of(model.layers()); // as the source's, with fewer channels
+            if (!givenRanges.isEmpty()) {
+                java.util.Set<Integer> encoded = new java.util.TreeSet<>();
+                for (int slot : u8Slots(groups, model.inputShape())) encoded.add(slotLayer(groups, slot));
+                for (int layer : givenRanges.keySet()) {
+                    if (!encoded.contains(layer)) {
+                        throw new IllegalArgumentException("a range was given for the output of layer " + layer + ", but the int8 model encodes only the outputs of layers "
+                                + encoded + " as u8 (-1: the input); see QuantizedModel.plan");
+                    }
+                }
+            }
             usedRanges.clear();
             saved.values().forEach(Tensor::close);
             saved.clear();
@@ -183,7 +265,7 @@ public final class QuantizedModel implements AutoCloseable {
             java.util.Set<Integer> int8Layers = new java.util.HashSet<>();
             long bytes = 0, params = 0;
             long[] shape = model.inputShape();
-            Calibration.Int8Range cur = null; // the u8 encoding of the current activation, null while it is f32
+            U8Range cur = null; // the u8 encoding of the current activation, null while it is f32
             long[] image = null; // the (h, w, c) input of a flatten folded into the linear layer after it
             try {
                 for (int gi = 0; gi < groups.size(); gi++) {
@@ -202,7 +284,7 @@ public final class QuantizedModel implements AutoCloseable {
                             steps.add(U8Steps.quantize(g.label(), shape, cur));
                         }
                         boolean u8Out = gi + 1 < groups.size() && takesU8(groups.get(gi + 1).main());
-                        Calibration.Int8Range next = u8Out ? range(gi + 1) : null;
+                        U8Range next = u8Out ? range(gi + 1) : null;
                         Int8Output epilogue = u8Out ? Int8Output.u8(next.scale(), next.zeroPoint(), g.relu()) : Int8Output.f32(g.relu());
                         Step step = int8Step(ops, g, in, out, Int8Input.u8(cur.scale(), cur.zeroPoint()), epilogue);
                         steps.add(step);
@@ -255,18 +337,20 @@ public final class QuantizedModel implements AutoCloseable {
         }
 
         /** Sets the source of a loaded model: its activation ranges and its s8 weights (see {@link QuantizedModelFile}). */
-        Builder fromFile(Map<Integer, Calibration.Int8Range> ranges, org.tessera.io.SafetensorsFile file) {
+        Builder fromFile(Map<Integer, U8Range> ranges, org.tessera.io.SafetensorsFile file) {
             this.fixedRanges = ranges;
             this.preQuantized = file;
             return this;
         }
 
         /** The u8 encoding of statistics slot i (0: the input, i + 1: group i's output): calibrated, or the loaded one. */
-        private Calibration.Int8Range range(int i) {
-            Calibration.Int8Range r;
+        private U8Range range(int i) {
+            U8Range r;
             if (fixedRanges != null) {
                 r = fixedRanges.get(i);
                 if (r == null) throw new IllegalArgumentException("the file has no activation range for slot " + i + " (" + QuantizedModelFile.RANGES_KEY + ")");
+            } else if (givenRanges.containsKey(slotLayer(groups, i))) {
+                r = givenRanges.get(slotLayer(groups, i));
             } else {
                 r = calibration.range(stats[i]);
             }

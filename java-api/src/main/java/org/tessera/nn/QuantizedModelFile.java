@@ -37,7 +37,7 @@ final class QuantizedModelFile {
     record Weights(byte[] q, float[] scales, float[] bias) {}
 
     /** What a built model needs saved; owns its tensors. */
-    record Recipe(String architecture, int weightBits, Map<Integer, Calibration.Int8Range> ranges, Map<String, Tensor> tensors)
+    record Recipe(String architecture, int weightBits, Map<Integer, U8Range> ranges, Map<String, Tensor> tensors)
             implements AutoCloseable {
         @Override
         public void close() {
@@ -69,7 +69,7 @@ final class QuantizedModelFile {
 
     private static void write(Recipe r, Map<String, Tensor> tensors, Map<String, Object> sparse, Path path) throws IOException {
         Map<String, Object> ranges = new LinkedHashMap<>();
-        for (Map.Entry<Integer, Calibration.Int8Range> e : r.ranges().entrySet()) {
+        for (Map.Entry<Integer, U8Range> e : r.ranges().entrySet()) {
             ranges.put(String.valueOf(e.getKey()), List.of((double) e.getValue().scale(), (double) e.getValue().zeroPoint()));
         }
         Map<String, String> meta = new LinkedHashMap<>();
@@ -136,9 +136,9 @@ final class QuantizedModelFile {
     }
 
     /** {"slot": [scale, zero point], ...} with finite positive scales and zero points in [0, 255]. */
-    static Map<Integer, Calibration.Int8Range> parseRanges(String json) {
+    static Map<Integer, U8Range> parseRanges(String json) {
         if (!(Json.parse(json) instanceof Map<?, ?> m)) throw new IllegalArgumentException(RANGES_KEY + " must be a JSON object");
-        Map<Integer, Calibration.Int8Range> out = new TreeMap<>();
+        Map<Integer, U8Range> out = new TreeMap<>();
         for (Map.Entry<?, ?> e : m.entrySet()) {
             int slot;
             try {
@@ -155,7 +155,7 @@ final class QuantizedModelFile {
                 throw new IllegalArgumentException(RANGES_KEY + ": slot " + slot + " needs a finite scale > 0 and an integer zero point in [0, 255], got "
                         + e.getValue());
             }
-            out.put(slot, new Calibration.Int8Range(scale, (int) zp));
+            out.put(slot, new U8Range(scale, (int) zp));
         }
         return out;
     }

@@ -12,10 +12,10 @@ final class U8Steps {
     private U8Steps() {}
 
     /**
-     * f32 to u8 with {@code r} (vectorized, bit for bit {@link Calibration.Int8Range#quantize}); a NaN or infinite
+     * f32 to u8 with {@code r} (vectorized, bit for bit {@link U8Range#quantize}); a NaN or infinite
      * input is an error, not a silent 0 or 255.
      */
-    static Step quantize(String label, long[] shape, Calibration.Int8Range r) {
+    static Step quantize(String label, long[] shape, U8Range r) {
         return new Step(label + " (quantize to u8)", shape.clone(), DType.U8, (x, y) -> {
             long bad = QuantizeF32U8Panama.run(x.segment(), y.segment(), x.numel(), r.scale(), r.zeroPoint());
             if (bad >= 0) {
@@ -26,7 +26,7 @@ final class U8Steps {
     }
 
     /** u8 to f32: scale * (q - zeroPoint). */
-    static Step dequantize(String label, long[] shape, Calibration.Int8Range r) {
+    static Step dequantize(String label, long[] shape, U8Range r) {
         return new Step(label + " (dequantize)", shape.clone(), DType.F32, (x, y) -> {
             MemorySegment xs = x.segment(), ys = y.segment();
             long n = x.numel();

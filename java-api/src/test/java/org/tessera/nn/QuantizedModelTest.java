@@ -49,6 +49,31 @@ class QuantizedModelTest {
     }
 
     @Test
+    void givenRangesReplaceCalibrationExactlyWhereThePlanSays(SplittableRandom rnd) {
+        Sequential mlp = Sequential.builder(6, 6, 2).seed(rnd.nextLong()).flatten().linear(40).relu().dropout(0.5).linear(33).relu().linear(3).build();
+        assertEquals(List.of(0, 2, 5), java.util.Arrays.stream(QuantizedModel.plan(mlp).u8Outputs()).boxed().toList(), "flatten (folded), the ReLUs");
+        for (Sequential m : List.of(cnn(rnd.nextLong()), mlp)) {
+            long[] in = m.inputShape();
+            float[] px = new float[3 * (int) (in[0] * in[1] * in[2])];
+            for (int i = 0; i < px.length; i++) px[i] = (float) rnd.nextDouble();
+            try (m; Tensor x = Tensor.of(px, 3, in[0], in[1], in[2])) {
+                QuantizedModel.Plan plan = QuantizedModel.plan(m);
+                assertTrue(plan.u8Outputs().length >= 2 && plan.int8Layers().length >= 2, java.util.Arrays.toString(plan.u8Outputs()));
+                QuantizedModel.Builder b = QuantizedModel.builder(m);
+                for (int layer : plan.u8Outputs()) b.activationRange(layer, -1, 4);
+                try (QuantizedModel q = b.build(Ops.auto()); Tensor y = q.predict(x)) { // no calibration: the plan named every range build needs
+                    assertEquals(3, y.dim(0));
+                }
+                int outside = m.layers().size() - 1; // the last layer's output stays f32
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QuantizedModel.builder(m).activationRange(outside, 0, 1).build(Ops.auto()));
+                assertTrue(e.getMessage().contains("layer " + outside), e.getMessage());
+                assertThrows(IllegalArgumentException.class, () -> QuantizedModel.builder(m).activationRange(0, 1, 0));
+                assertThrows(IllegalArgumentException.class, () -> QuantizedModel.builder(m).activationRange(0, Float.NaN, 1));
+            }
+        }
+    }
+
+    @Test
     void int8CnnTracksTheF32ModelForEveryCalibration(SplittableRandom rnd) {
         try (Sequential m = cnn(rnd.nextLong())) {
             float[] calib = images(rnd, 64), test = images(rnd, 40);
