@@ -14,7 +14,7 @@ import org.tessera.nn.BatchNorm;
  * folds the replicas' statistics into the running mean and variance once per step (momentum 0.1, unbiased
  * variance, as PyTorch). Evaluation uses the running statistics.
  */
-final class BatchNormBackprop implements Backprop {
+final class BatchNormBackprop implements Backprop, RunningStatistics {
     static final double MOMENTUM = 0.1;
     private final int c;
     private final double eps;
@@ -145,42 +145,25 @@ final class BatchNormBackprop implements Backprop {
         return lastCount;
     }
 
-    /** Moves the running statistics towards the replicas' batch statistics (averaged in replica order). */
-    static void updateRunning(List<BatchNormBackprop> replicas) {
-        double[] sums = new double[statsWidth(replicas.get(0).c)];
-        sumBatchStats(replicas, sums);
-        replicas.get(0).updateRunning(sums);
-    }
-
-    /** Length of {@link #sumBatchStats}'s output for {@code c} channels: per-channel sums of means and variances, shards used. */
-    static int statsWidth(int c) {
+    @Override
+    public int statsWidth() {
         return 2 * c + 1;
     }
 
-    /** Channels. */
-    int channels() {
-        return c;
-    }
-
-    /**
-     * Adds the shards' batch statistics to {@code sums} ({@link #statsWidth} long): the per-channel sums of batch
-     * means, then of unbiased batch variances, then the count of shards that had a batch. Sums from several
-     * members of a distributed group add up to the group's.
-     */
-    static void sumBatchStats(List<BatchNormBackprop> shards, double[] sums) {
-        int c = shards.get(0).c;
-        for (BatchNormBackprop r : shards) {
-            if (r.lastCount == 0) continue;
-            for (int j = 0; j < c; j++) {
-                sums[j] += r.batchMean(j);
-                sums[c + j] += r.batchVarianceUnbiased(j);
-            }
-            sums[2 * c]++;
+    /** Adds this shard's batch means, then unbiased batch variances, per channel, and 1 to the count of shards that had a batch. */
+    @Override
+    public void addBatchStats(double[] sums) {
+        if (lastCount == 0) return;
+        for (int j = 0; j < c; j++) {
+            sums[j] += batchMean(j);
+            sums[c + j] += batchVarianceUnbiased(j);
         }
+        sums[2 * c]++;
     }
 
     /** Moves the running statistics toward the mean of the shards' batch statistics summed in {@code sums}. */
-    void updateRunning(double[] sums) {
+    @Override
+    public void updateRunning(double[] sums) {
         double used = sums[2 * c];
         if (used == 0) return;
         MemorySegment m = runMean.segment(), v = runVar.segment();

@@ -15,8 +15,8 @@ import org.tessera.nn.Sequential;
 
 /**
  * Training checkpoints in safetensors: the model's parameters under their usual names (so the file also
- * loads as a model with {@link ModelFile#load}), the optimizer's state as {@code optimizer.<key>}, and the
- * epoch, step and seed in the metadata.
+ * loads as a model with {@link ModelFile#load}), the optimizer's state as {@code optimizer.<key>}, the ranges
+ * observed by quantization-aware training as {@code qat.<layer>.range}, and the epoch, step and seed in the metadata.
  */
 public final class Checkpoint {
     static final String OPT = "optimizer.";
@@ -37,11 +37,17 @@ public final class Checkpoint {
 
     /** Writes the checkpoint atomically, taken after {@code batchesDone} batches of {@code epoch} (-1: all). */
     public static void save(Path file, Sequential model, Optimizer optimizer, int epoch, long step, long seed, int batchesDone) throws IOException {
+        save(file, model, optimizer, epoch, step, seed, batchesDone, Map.of());
+    }
+
+    /** As above, plus the trainer's own state tensors (quantization-aware training's observed ranges, {@code qat.*}). */
+    static void save(Path file, Sequential model, Optimizer optimizer, int epoch, long step, long seed, int batchesDone, Map<String, float[]> extra) throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>(model.parameters());
         Map<String, Tensor> owned = new LinkedHashMap<>();
         try {
             optimizer.state().entrySet().stream().sorted(Map.Entry.comparingByKey())
                     .forEach(e -> owned.put(OPT + e.getKey(), Tensor.of(e.getValue(), e.getValue().length)));
+            extra.forEach((k, v) -> owned.put(k, Tensor.of(v, v.length)));
             tensors.putAll(owned);
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", "pt");
@@ -64,6 +70,11 @@ public final class Checkpoint {
      * @throws IOException if the file is unreadable, not a checkpoint, or does not match the model
      */
     public static State load(Path file, Sequential model, Optimizer optimizer) throws IOException {
+        return load(file, model, optimizer, new HashMap<>());
+    }
+
+    /** As above; also puts the file's {@code qat.*} tensors into {@code extra}. */
+    static State load(Path file, Sequential model, Optimizer optimizer, Map<String, float[]> extra) throws IOException {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             Map<String, String> meta = f.metadata();
             String epoch = meta.get("tessera.epoch"), step = meta.get("tessera.step"), seed = meta.get("tessera.seed");
@@ -78,7 +89,11 @@ public final class Checkpoint {
                 values.put(p.getKey(), f.readFloats(p.getKey()));
             }
             Map<String, float[]> opt = new HashMap<>();
-            for (String name : f.entries().keySet()) if (name.startsWith(OPT)) opt.put(name.substring(OPT.length()), f.readFloats(name));
+            Map<String, float[]> own = new HashMap<>();
+            for (String name : f.entries().keySet()) {
+                if (name.startsWith(OPT)) opt.put(name.substring(OPT.length()), f.readFloats(name));
+                if (name.startsWith(FakeQuantization.STATE_PREFIX)) own.put(name, f.readFloats(name));
+            }
             State s;
             try {
                 String done = meta.get("tessera.batches_done");
@@ -88,6 +103,7 @@ public final class Checkpoint {
             }
             for (Map.Entry<String, Tensor> p : model.parameters().entrySet()) p.getValue().copyFrom(values.get(p.getKey()));
             optimizer.restore(opt, s.step());
+            extra.putAll(own);
             return s;
         }
     }

@@ -12,16 +12,27 @@ import org.tessera.nn.Conv2d;
 /**
  * Convolution forward and backward on the conv kernels. The model keeps PyTorch's (k, c, r, s) filters; the
  * kernels read (k, r, s, c), so each forward converts the filters into a buffer and each backward converts
- * the filter gradient back (both tiny next to the convolution itself).
+ * the filter gradient back (both tiny next to the convolution itself). With {@code weightBits}
+ * (quantization-aware training) the converted filters are rounded per output channel to their int8 codes
+ * ({@link FakeQuant#weights}); the filter gradient passes straight through.
  */
 final class ConvBackprop implements Backprop {
     private final Ops ops;
     private final Conv2dParams p;
     private final Tensor w, b, wKrsc, gwKrsc, gw, gb;
     private final List<Param> params = new ArrayList<>();
+    private final int weightBits;
+    private final float[] wBuf;
 
     ConvBackprop(Conv2d layer, Ops ops, String prefix) {
+        this(layer, ops, prefix, 0);
+    }
+
+    /** weightBits: 0 (plain f32), or 7 or 8 to fake-quantize the filters. */
+    ConvBackprop(Conv2d layer, Ops ops, String prefix, int weightBits) {
         this.ops = ops;
+        this.weightBits = weightBits;
+        this.wBuf = weightBits == 0 ? null : new float[Math.toIntExact(layer.weight().numel())];
         this.p = layer.params();
         this.w = layer.weight();
         this.b = layer.bias();
@@ -38,6 +49,11 @@ final class ConvBackprop implements Backprop {
     @Override
     public void forward(Tensor x, Tensor y, boolean training) {
         wKrsc.copyFrom(w.transpose(1, 2).transpose(2, 3));
+        if (wBuf != null) {
+            java.lang.foreign.MemorySegment.copy(wKrsc.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, wBuf, 0, wBuf.length);
+            FakeQuant.weights(wBuf, (int) wKrsc.dim(0), wBuf.length / (int) wKrsc.dim(0), weightBits);
+            java.lang.foreign.MemorySegment.copy(wBuf, 0, wKrsc.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, wBuf.length);
+        }
         ops.conv2d(x, wKrsc, b, p, Activation.IDENTITY, y);
     }
 

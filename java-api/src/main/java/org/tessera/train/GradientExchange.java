@@ -8,14 +8,14 @@ import org.tessera.dist.Communicator;
 
 /**
  * What the members of a distributed data-parallel group sum every step, packed into one array so the step costs
- * one all-reduce: every parameter's gradient, every BatchNorm layer's batch statistics, the loss and the count
+ * one all-reduce: every parameter's gradient, the batch statistics of every BatchNorm layer and fake-quantization observer, the loss and the count
  * of correct predictions. The local shards are summed first, in shard order (as a single-machine step does);
  * the communicator then sums the members in its fixed order, so every member ends the step with the same bits.
  */
 final class GradientExchange {
     private final Communicator comm;
     private final float[] flat;
-    private final List<Integer> batchNormLayers = new ArrayList<>();
+    private final List<Integer> statLayers = new ArrayList<>();
     private final double[][] stats;
     private long nanos, calls;
 
@@ -25,23 +25,20 @@ final class GradientExchange {
         for (Param p : first.params()) len += p.grad().numel();
         List<Backprop> layers = first.layers();
         for (int i = 0; i < layers.size(); i++) {
-            if (layers.get(i) instanceof BatchNormBackprop bn) {
-                batchNormLayers.add(i);
-                len += BatchNormBackprop.statsWidth(bn.channels());
+            if (layers.get(i) instanceof RunningStatistics s) {
+                statLayers.add(i);
+                len += s.statsWidth();
             }
         }
         if (len > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("distributed training: " + len + " values per step do not fit one Java array");
         this.flat = new float[(int) len];
-        this.stats = new double[batchNormLayers.size()][];
-        for (int b = 0; b < stats.length; b++) {
-            stats[b] = new double[BatchNormBackprop.statsWidth(((BatchNormBackprop) layers.get(batchNormLayers.get(b))).channels())];
-        }
+        this.stats = new double[statLayers.size()][];
+        for (int b = 0; b < stats.length; b++) stats[b] = new double[((RunningStatistics) layers.get(statLayers.get(b))).statsWidth()];
     }
 
     /**
      * Sums the first {@code shards} replicas' gradients, batch statistics, losses and correct counts over this
-     * member and then over the group; leaves the gradients in replica 0's, moves replica 0's BatchNorm running
-     * statistics, and returns the group's {summed loss, correct predictions}.
+     * member and then over the group; leaves the gradients in replica 0's, moves replica 0's running statistics, and returns the group's {summed loss, correct predictions}.
      */
     double[] exchange(Replica[] replicas, int shards, double[] shardLoss, int[] shardCorrect) {
         int at = 0;
@@ -57,12 +54,9 @@ final class GradientExchange {
             at += n;
         }
         int statsAt = at;
-        List<BatchNormBackprop> bns = new ArrayList<>(shards);
         for (int b = 0; b < stats.length; b++) {
-            bns.clear();
-            for (int r = 0; r < shards; r++) bns.add((BatchNormBackprop) replicas[r].layers().get(batchNormLayers.get(b)));
             java.util.Arrays.fill(stats[b], 0);
-            BatchNormBackprop.sumBatchStats(bns, stats[b]);
+            for (int r = 0; r < shards; r++) ((RunningStatistics) replicas[r].layers().get(statLayers.get(b))).addBatchStats(stats[b]);
             for (double v : stats[b]) flat[at++] = (float) v;
         }
         double loss = 0, correct = 0;
@@ -88,7 +82,7 @@ final class GradientExchange {
         at = statsAt;
         for (int b = 0; b < stats.length; b++) {
             for (int i = 0; i < stats[b].length; i++) stats[b][i] = flat[at++];
-            ((BatchNormBackprop) replicas[0].layers().get(batchNormLayers.get(b))).updateRunning(stats[b]);
+            ((RunningStatistics) replicas[0].layers().get(statLayers.get(b))).updateRunning(stats[b]);
         }
         return new double[] {flat[at], flat[at + 1]};
     }

@@ -33,6 +33,11 @@ final class Replica implements AutoCloseable {
     private final int maxBatch;
 
     Replica(Sequential model, Ops ops, int maxBatch, SplittableRandom rng) {
+        this(model, ops, maxBatch, rng, null);
+    }
+
+    /** With {@code fq} (may be null), the layers round weights and activations as the model's int8 version will. */
+    Replica(Sequential model, Ops ops, int maxBatch, SplittableRandom rng, FakeQuantization fq) {
         this.maxBatch = maxBatch;
         List<Layer> ls = model.layers();
         acts = new Tensor[ls.size() + 1];
@@ -43,7 +48,8 @@ final class Replica implements AutoCloseable {
                 Layer l = ls.get(i);
                 long[] out = l.outputShape(shape);
                 labels.add(i + " " + l.type());
-                layers.add(backprop(l, ops, shape, out, maxBatch, i + ".", rng.split()));
+                Backprop b = backprop(l, ops, shape, out, maxBatch, i + ".", rng.split(), fq == null ? 0 : fq.weightBits(i));
+                layers.add(fq == null ? b : fq.wrap(i, b, shape, out, maxBatch));
                 acts[i + 1] = Tensor.allocate(DType.F32, batched(maxBatch, out));
                 grads[i + 1] = Tensor.allocate(DType.F32, batched(maxBatch, out));
                 shape = out;
@@ -55,10 +61,10 @@ final class Replica implements AutoCloseable {
         for (Backprop b : layers) params.addAll(b.params());
     }
 
-    private static Backprop backprop(Layer l, Ops ops, long[] in, long[] out, int maxBatch, String prefix, SplittableRandom rng) {
+    private static Backprop backprop(Layer l, Ops ops, long[] in, long[] out, int maxBatch, String prefix, SplittableRandom rng, int weightBits) {
         return switch (l) {
-            case Linear lin -> new LinearBackprop(lin, ops, prefix);
-            case Conv2d conv -> new ConvBackprop(conv, ops, prefix);
+            case Linear lin -> new LinearBackprop(lin, ops, prefix, weightBits);
+            case Conv2d conv -> new ConvBackprop(conv, ops, prefix, weightBits);
             case BatchNorm bn -> new BatchNormBackprop(bn, prefix, maxBatch * numel(out));
             case Nonlinearity act -> new ActivationBackprop(act, ops);
             case Pool2d pool -> new PoolBackprop(pool, ops, out, maxBatch);
@@ -116,6 +122,11 @@ final class Replica implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /** The largest batch this replica's buffers hold. */
+    int maxBatch() {
+        return maxBatch;
     }
 
     List<Param> params() {

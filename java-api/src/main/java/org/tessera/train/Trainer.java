@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import org.tessera.Ops;
@@ -16,6 +17,7 @@ import org.tessera.data.Dataset;
 import org.tessera.dist.Communicator;
 import org.tessera.kernels.WorkerPool;
 import org.tessera.nn.NonFiniteException;
+import org.tessera.nn.QuantizedModel;
 import org.tessera.nn.Sequential;
 
 /**
@@ -59,6 +61,7 @@ public final class Trainer implements AutoCloseable {
     private final GradientExchange exchange;
     private final TrainingListener listener;
     private final Runnable afterStep;
+    private final FakeQuantization qat;
     private final Replica[] replicas;
     private final double[] shardLoss;
     private final int[] shardCorrect;
@@ -89,9 +92,10 @@ public final class Trainer implements AutoCloseable {
         SplittableRandom rng = new SplittableRandom(seed);
         // Member k's replicas take the random streams replicas k*n.. would take in one trainer with size*n replicas.
         for (long skip = comm == null ? 0 : (long) comm.rank() * n; skip > 0; skip--) rng.split();
+        this.qat = b.weightBits == 0 ? null : new FakeQuantization(model, b.weightBits);
         GradientExchange ex = null;
         try {
-            for (int r = 0; r < n; r++) replicas[r] = new Replica(model, b.ops, (batchSize + n - 1) / n, rng.split());
+            for (int r = 0; r < n; r++) replicas[r] = new Replica(model, b.ops, (batchSize + n - 1) / n, rng.split(), qat);
             if (comm != null) ex = new GradientExchange(comm, replicas[0]);
         } catch (RuntimeException e) {
             close();
@@ -142,7 +146,9 @@ public final class Trainer implements AutoCloseable {
      * @throws IOException if the file is unreadable or does not match the model
      */
     public Trainer resume(Path file) throws IOException {
-        Checkpoint.State s = Checkpoint.load(file, model, optimizer);
+        Map<String, float[]> own = new java.util.HashMap<>();
+        Checkpoint.State s = Checkpoint.load(file, model, optimizer, own);
+        if (qat != null) qat.restore(own);
         boolean whole = s.batchesDone() < 0;
         startEpoch = whole ? s.epoch() + 1 : s.epoch();
         startBatch = whole ? 0 : s.batchesDone();
@@ -196,7 +202,7 @@ public final class Trainer implements AutoCloseable {
                     bestLoss = val[0];
                     bestEpoch = epoch;
                     sinceBest = 0;
-                    if (patience > 0) best = Snapshot.of(model);
+                    if (patience > 0) best = Snapshot.of(model, qat);
                 } else if (patience > 0 && ++sinceBest >= patience) {
                     stopped = epoch + 1 < epochs;
                     break;
@@ -204,7 +210,7 @@ public final class Trainer implements AutoCloseable {
             }
         }
         if (stopped && best != null) {
-            best.restore(model);
+            best.restore(model, qat);
             model.parametersChanged();
         }
         return new History(List.copyOf(done), bestEpoch, stopped);
@@ -212,7 +218,7 @@ public final class Trainer implements AutoCloseable {
 
     private void saveCheckpoint(int epoch, int batchesDone) throws IOException {
         if (checkpoint == null || (comm != null && comm.rank() != 0)) return; // members hold the same parameters
-        Checkpoint.save(checkpoint, model, optimizer, epoch, step, seed, batchesDone);
+        Checkpoint.save(checkpoint, model, optimizer, epoch, step, seed, batchesDone, qat == null ? Map.of() : qat.state());
         if (onCheckpoint != null) onCheckpoint.accept(checkpoint);
     }
 
@@ -253,12 +259,11 @@ public final class Trainer implements AutoCloseable {
         }
         List<Param> params = replicas[0].params();
         allReduce(params, shards);
-        List<BatchNormBackprop> bns = new ArrayList<>(shards);
         for (int i = 0; i < replicas[0].layers().size(); i++) {
-            if (!(replicas[0].layers().get(i) instanceof BatchNormBackprop)) continue;
-            bns.clear();
-            for (int r = 0; r < shards; r++) bns.add((BatchNormBackprop) replicas[r].layers().get(i));
-            BatchNormBackprop.updateRunning(bns);
+            if (!(replicas[0].layers().get(i) instanceof RunningStatistics first)) continue;
+            double[] sums = new double[first.statsWidth()];
+            for (int r = 0; r < shards; r++) ((RunningStatistics) replicas[r].layers().get(i)).addBatchStats(sums);
+            first.updateRunning(sums);
         }
         update(params);
         return new double[] {total, correct};
@@ -338,6 +343,38 @@ public final class Trainer implements AutoCloseable {
         return norm;
     }
 
+    /**
+     * The int8 model of the trained model, after {@link Builder#quantizationAware quantization-aware training}:
+     * weights quantized as training rounded them, activation ranges as training observed them (no calibration).
+     * Its outputs match this trainer's evaluation-mode outputs up to the int8 kernels' rounding of sums. The caller
+     * owns (closes) it; it does not depend on the model afterwards.
+     *
+     * @throws IllegalStateException if this trainer is not quantization-aware, or has not trained a step yet
+     */
+    public QuantizedModel quantizedModel(Ops ops) {
+        if (qat == null) throw new IllegalStateException("this trainer is not quantization-aware (Builder.quantizationAware); use QuantizedModel.builder(model) to calibrate instead");
+        return qat.convert(model, ops);
+    }
+
+    /** The observers' checkpoint state by name (empty without quantization-aware training). */
+    Map<String, float[]> quantizationState() {
+        return qat == null ? Map.of() : qat.state();
+    }
+
+    /** The model's evaluation-mode output for {@code x} as this trainer computes it (with fake quantization, if on); a new tensor. */
+    Tensor predict(Tensor x) {
+        int n = (int) x.dim(0), chunk = replicas[0].maxBatch();
+        long[] shape = model.outputShape(), outShape = new long[shape.length + 1];
+        outShape[0] = n;
+        System.arraycopy(shape, 0, outShape, 1, shape.length);
+        Tensor out = Tensor.allocate(org.tessera.kernels.DType.F32, outShape);
+        for (int from = 0; from < n; from += chunk) {
+            int to = Math.min(n, from + chunk);
+            out.slice(0, from, to).copyFrom(replicas[0].forward(x.slice(0, from, to), false));
+        }
+        return out;
+    }
+
     /** {mean loss, accuracy} of the model (evaluation mode) on {@code data}. */
     public double[] evaluate(Dataset data) {
         Replica rep = replicas[0];
@@ -409,6 +446,7 @@ public final class Trainer implements AutoCloseable {
         private Communicator comm;
         private TrainingListener listener = TrainingListener.none();
         private Runnable afterStep;
+        private int weightBits;
 
         private Builder(Sequential model) {
             this.model = Objects.requireNonNull(model, "model");
@@ -541,6 +579,26 @@ public final class Trainer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Quantization-aware training: every forward pass (training and evaluation) rounds what the model's int8
+         * version will round ({@link QuantizedModel#plan}): the weights of its int8 layers to {@code weightBits}-bit
+         * codes per output channel, and the activations it carries as u8 to ranges observed during training
+         * (moving averages of the batch extremes). Gradients pass straight through the rounding, and are zero
+         * where an activation was clamped to its range. {@link Trainer#quantizedModel} then builds the int8 model
+         * without calibration. Start from a trained model and fine-tune for an epoch or two at a low rate.
+         * The weights are rounded before BatchNorm; folding it into them scales each output channel, which
+         * per-channel symmetric rounding follows, so the int8 model's weights land on the same codes (up to
+         * float rounding in the fold).
+         *
+         * @param weightBits 8, or 7 for the fast AVX2 int8 kernel (see {@link QuantizedModel.Builder#weightBits})
+         * @throws IllegalArgumentException for other bit counts
+         */
+        public Builder quantizationAware(int weightBits) {
+            if (weightBits != 7 && weightBits != 8) throw new IllegalArgumentException("weightBits must be 7 or 8, got " + weightBits);
+            this.weightBits = weightBits;
+            return this;
+        }
+
         /** The trainer; it allocates its replicas' buffers now. */
         public Trainer build() {
             if (comm != null && patience > 0) throw new IllegalArgumentException("early stopping is not supported with a communicator (members would stop at different epochs)");
@@ -549,17 +607,18 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** A copy of every model parameter (BatchNorm statistics included), for early stopping. */
-    private record Snapshot(List<float[]> values) {
-        static Snapshot of(Sequential model) {
+    /** A copy of every model parameter (BatchNorm statistics included) and observed range, for early stopping. */
+    private record Snapshot(List<float[]> values, Map<String, float[]> ranges) {
+        static Snapshot of(Sequential model, FakeQuantization qat) {
             List<float[]> v = new ArrayList<>();
             for (Tensor t : model.parameters().values()) v.add(t.toFloatArray());
-            return new Snapshot(v);
+            return new Snapshot(v, qat == null ? Map.of() : qat.state());
         }
 
-        void restore(Sequential model) {
+        void restore(Sequential model, FakeQuantization qat) {
             int i = 0;
             for (Tensor t : model.parameters().values()) t.copyFrom(values.get(i++));
+            if (qat != null) qat.restore(ranges);
         }
     }
 }
