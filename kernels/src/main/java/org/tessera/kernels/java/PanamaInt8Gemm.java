@@ -173,9 +173,21 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
                 ((FloatVector) v.convertShape(VectorOperators.B2F, S, 0)).intoArray(bp, dst);
                 ((FloatVector) v.convertShape(VectorOperators.B2F, S, 1)).intoArray(bp, dst + L);
             }
-            for (int col = 0; full < nc && col < NR; col++) {
-                bp[full * kc + p * NR + col] = full + col < nc ? t.w().get(ValueLayout.JAVA_BYTE, row + full + col) : 0f;
-            }
+        }
+        if (full < nc) convertTail(t.w(), (long) pc * t.n() + jc + full, t.n(), kc, nc - full, bp, full * kc);
+    }
+
+    /**
+     * The last, partial panel: {@code cols} columns of W from {@code at} (row stride n) and zeros to NR. Its own
+     * method with plain counted loops: inlined into convertB's row loop, C2's profile-based loop predication
+     * failed here again and again (45+ deoptimizations and recompiles of convertB, ~10 s at half speed).
+     */
+    private static void convertTail(MemorySegment w, long at, long n, int kc, int cols, float[] bp, int base) {
+        for (int p = 0; p < kc; p++) {
+            long row = at + p * n;
+            int dst = base + p * NR;
+            for (int col = 0; col < cols; col++) bp[dst + col] = w.get(ValueLayout.JAVA_BYTE, row + col);
+            for (int col = cols; col < NR; col++) bp[dst + col] = 0f;
         }
     }
 
