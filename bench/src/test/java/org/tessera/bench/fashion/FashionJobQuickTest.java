@@ -39,16 +39,18 @@ class FashionJobQuickTest {
             assertTrue(((Number) v.get("latency_ms")).doubleValue() > 0 && ((Number) v.get("throughput")).doubleValue() > 0, v.toString());
             assertTrue(((Number) v.get("bytes")).longValue() > 0 && ((Number) v.get("params")).longValue() > 0, v.toString());
         }
-        assertEquals(Set.of("fp32", "int8", "sparse", "sparse-int8", "student"), names);
-        assertEquals(0, variants.size() % 5, "every variant on every backend");
+        assertEquals(Set.of("fp32", "int8", "int8-qat", "sparse", "sparse-int8", "student"), names);
+        assertEquals(0, variants.size() % 6, "every variant on every backend");
         String html = Files.readString(out.resolve("report.html"));
         assertEquals(5, html.split("data:image/png;base64,", -1).length - 1, "five charts");
         assertTrue(Files.size(out.resolve("model-fp32.safetensors")) > 1_000_000);
         // the int8 model file: a quarter of the fp32 bytes or so, and it loads into a working model
         long int8Bytes = Files.size(out.resolve("model-int8.safetensors"));
         assertTrue(int8Bytes > 300_000 && int8Bytes < 600_000, "model-int8.safetensors is " + int8Bytes + " bytes");
-        try (org.tessera.nn.QuantizedModel q = org.tessera.nn.QuantizedModel.load(out.resolve("model-sparse-int8.safetensors"), org.tessera.Ops.auto())) {
-            assertTrue(q.summary().contains("int8"), q.summary());
+        for (String f : List.of("model-sparse-int8.safetensors", "model-qat-int8.safetensors")) {
+            try (org.tessera.nn.QuantizedModel q = org.tessera.nn.QuantizedModel.load(out.resolve(f), org.tessera.Ops.auto())) {
+                assertTrue(q.summary().contains("int8"), f + ": " + q.summary());
+            }
         }
     }
 }
