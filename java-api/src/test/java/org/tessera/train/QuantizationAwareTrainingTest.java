@@ -168,6 +168,15 @@ class QuantizationAwareTrainingTest {
                 assertTrue(dInt8 < 1e-3 * spread, "the int8 model differs from the simulation only by float rounding and rare one-code flips: " + msg);
                 assertTrue(agreement(s, a, 4) >= 0.97, "predicted classes agree: " + agreement(s, a, 4) + ", " + msg);
                 assertTrue(q.summary().contains("int8"), q.summary());
+                Path file = java.nio.file.Files.createTempFile("qat", ".safetensors");
+                try {
+                    q.save(file);
+                    try (QuantizedModel back = QuantizedModel.load(file, Ops.auto()); Tensor again = back.predict(x)) {
+                        assertArrayEquals(a, again.toFloatArray(), "the converted model saves and loads to the same bits");
+                    }
+                } finally {
+                    java.nio.file.Files.deleteIfExists(file);
+                }
             }
         }
     }
