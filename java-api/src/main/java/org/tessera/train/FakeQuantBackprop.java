@@ -28,7 +28,12 @@ final class FakeQuantBackprop implements Backprop, RunningStatistics {
         this.out = out;
         long inLen = maxBatch * numel(inShape), outLen = maxBatch * numel(outShape);
         this.xq = in == null ? null : Tensor.allocate(DType.F32, batched(maxBatch, inShape));
-        this.raw = out == null ? null : Tensor.allocate(DType.F32, batched(maxBatch, outShape));
+        try {
+            this.raw = out == null ? null : Tensor.allocate(DType.F32, batched(maxBatch, outShape));
+        } catch (RuntimeException e) {
+            if (xq != null) xq.close();
+            throw e;
+        }
         int len = Math.toIntExact(Math.max(in == null ? 0 : inLen, out == null ? 0 : outLen));
         this.buf = new float[len];
         this.gbuf = new float[len];

@@ -49,7 +49,12 @@ final class Replica implements AutoCloseable {
                 long[] out = l.outputShape(shape);
                 labels.add(i + " " + l.type());
                 Backprop b = backprop(l, ops, shape, out, maxBatch, i + ".", rng.split(), fq == null ? 0 : fq.weightBits(i));
-                layers.add(fq == null ? b : fq.wrap(i, b, shape, out, maxBatch));
+                try {
+                    layers.add(fq == null ? b : fq.wrap(i, b, shape, out, maxBatch));
+                } catch (RuntimeException e) {
+                    b.close();
+                    throw e;
+                }
                 acts[i + 1] = Tensor.allocate(DType.F32, batched(maxBatch, out));
                 grads[i + 1] = Tensor.allocate(DType.F32, batched(maxBatch, out));
                 shape = out;

@@ -40,6 +40,9 @@ import org.tessera.nn.Sequential;
  * optimizer step. N members with batch B train like one trainer with N replicas and batch N&middot;B
  * (equal up to float summation order). {@code tessera-spark} runs this on Apache Spark.
  *
+ * <p>Quantization-aware: {@link Builder#quantizationAware} rounds weights and activations in every forward pass as
+ * the model's int8 version will; {@link #quantizedModel} then builds that version with the ranges training observed.
+ *
  * <p>Safety: a NaN or infinite loss stops training with a {@link NonFiniteException} naming the step and the
  * first layer whose output went non-finite; a non-finite gradient names the step and the parameter.
  */
