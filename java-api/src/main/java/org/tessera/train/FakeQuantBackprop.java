@@ -19,6 +19,7 @@ final class FakeQuantBackprop implements Backprop, RunningStatistics {
     private final Tensor xq, raw; // the rounded input the layer reads; the layer's own output before rounding
     private final float[] buf, gbuf;
     private float inMin, inMax, outMin, outMax;
+    private float min, max; // the extremes the last round() observed
     private boolean inSeen, outSeen;
 
     /** in and out may be null (no rounding on that side); shapes exclude the batch dimension. */
@@ -60,8 +61,6 @@ final class FakeQuantBackprop implements Backprop, RunningStatistics {
         outMin = min;
         outMax = max;
     }
-
-    private float min, max;
 
     /** dst = src rounded with r (copied when r is null); with {@code observe}, sets min/max to src's finite extremes and says whether there were any. */
     private boolean round(Tensor src, Tensor dst, U8Range r, boolean observe) {
