@@ -27,10 +27,10 @@ final class FakeQuantBackprop implements Backprop, RunningStatistics {
         this.inner = inner;
         this.in = in;
         this.out = out;
-        long inLen = maxBatch * numel(inShape), outLen = maxBatch * numel(outShape);
-        this.xq = in == null ? null : Tensor.allocate(DType.F32, batched(maxBatch, inShape));
+        long inLen = maxBatch * Replica.numel(inShape), outLen = maxBatch * Replica.numel(outShape);
+        this.xq = in == null ? null : Tensor.allocate(DType.F32, Replica.batched(maxBatch, inShape));
         try {
-            this.raw = out == null ? null : Tensor.allocate(DType.F32, batched(maxBatch, outShape));
+            this.raw = out == null ? null : Tensor.allocate(DType.F32, Replica.batched(maxBatch, outShape));
         } catch (RuntimeException e) {
             if (xq != null) xq.close();
             throw e;
@@ -158,19 +158,6 @@ final class FakeQuantBackprop implements Backprop, RunningStatistics {
         if (in != null) in.update(sums[0], sums[1], sums[2]);
         if (out != null) out.update(sums[3], sums[4], sums[5]);
         if (inner instanceof RunningStatistics s) s.updateRunning(java.util.Arrays.copyOfRange(sums, OWN, sums.length));
-    }
-
-    private static long numel(long[] shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
-        return n;
-    }
-
-    private static long[] batched(long n, long[] shape) {
-        long[] s = new long[shape.length + 1];
-        s[0] = n;
-        System.arraycopy(shape, 0, s, 1, shape.length);
-        return s;
     }
 
     @Override

@@ -147,14 +147,16 @@ final class Replica implements AutoCloseable {
         return n;
     }
 
-    private static long[] batched(int n, long[] shape) {
+    /** (n, shape...). */
+    static long[] batched(int n, long[] shape) {
         long[] s = new long[shape.length + 1];
         s[0] = n;
         System.arraycopy(shape, 0, s, 1, shape.length);
         return s;
     }
 
-    private static long numel(long[] shape) {
+    /** The product of the dimensions. */
+    static long numel(long[] shape) {
         long n = 1;
         for (long d : shape) n *= d;
         return n;
