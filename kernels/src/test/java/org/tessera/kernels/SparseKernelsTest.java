@@ -31,7 +31,7 @@ import org.tessera.testing.TestData;
 
 /**
  * Every host sparse product against the dense reference of the densified weights: every format (CSR, BSR
- * 4x1 / 4x4 / 1x8 / 3x2, N:M 2:4), sparsity 0 to 100% (empty rows included), one non-zero, odd sizes and m = 1,
+ * 4x1 / 8x1 / 4x4 / 1x8 / 3x2, N:M 2:4), sparsity 0 to 100% (empty rows included), one non-zero, odd sizes and m = 1,
  * strided and offset X and Y, bias and ReLU, outputs poisoned first; f32 within 1e-5 relative error, int8
  * bit-exact for every output type; bad arguments rejected before any kernel runs.
  */
@@ -101,6 +101,20 @@ class SparseKernelsTest {
             }
         }
         checkInt8(v.kernels(), Format.BSR4X1, 130, 300, 40, 0.7, rnd);
+    }
+
+    /**
+     * The AVX2 kernel's one-column-block loops step 16 and 32 columns and run 4 rows of a block together, the
+     * rest row by row: every column count around those steps, with block rows of 1, 4 and 8 rows and a last
+     * block row cut short (n = 4q + 2).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void int8IsBitExactAcrossColumnStepsAndRowGroups(Variant<SparseKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        for (Format f : new Format[] {Format.CSR, Format.BSR4X1, Format.BSR8X1, Format.NM2OF4}) {
+            for (int m : new int[] {1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 64, 65}) checkInt8(v.kernels(), f, 22, f.cols(37), m, 0.6, rnd);
+        }
     }
 
     @ParameterizedTest(name = "{0}")

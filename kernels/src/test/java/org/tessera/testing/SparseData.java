@@ -12,7 +12,7 @@ public final class SparseData {
 
     /** The formats the tests cover: name, block rows, block cols (0, 0 for N:M 2:4). */
     public enum Format {
-        CSR(1, 1), BSR4X1(4, 1), BSR4X4(4, 4), BSR1X8(1, 8), BSR3X2(3, 2), NM2OF4(0, 0);
+        CSR(1, 1), BSR4X1(4, 1), BSR8X1(8, 1), BSR4X4(4, 4), BSR1X8(1, 8), BSR3X2(3, 2), NM2OF4(0, 0);
 
         final int br, bc;
 
