@@ -24,7 +24,8 @@ import org.tessera.kernels.spi.PackedSparse;
  * dimension): each stored weight is broadcast and multiplied into a row of X. One output row keeps 4 vectors
  * in flight so the FMA latency is hidden; 4-row blocks (bsr4xN) keep 4 rows x 2 vectors, so each loaded
  * vector of X feeds 4 FMAs. m = 1 (a matrix-vector product) runs scalar: there is no row to vectorize.
- * int8: s32 lanes, exact products, the epilogue per element in {@link Int8Epilogue}.
+ * int8: s32 lanes, exact products, the epilogue per element in {@link Int8Epilogue}; 4x1 blocks widen each X
+ * vector once for their 4 rows and one-column rows keep 2 vectors (two add chains) in flight.
  */
 final class PanamaSpmmRows implements SpmmRows {
     private static final VectorSpecies<Float> SF = FloatVector.SPECIES_PREFERRED;
@@ -199,12 +200,30 @@ final class PanamaSpmmRows implements SpmmRows {
         int[] lanes = LANES.get();
         for (int b = blockRow0; b < blockRow1; b++) {
             int p0 = ptr.getAtIndex(S32, b), p1 = ptr.getAtIndex(S32, b + 1);
-            for (int r = 0; r < br && b * br + r < n; r++) {
+            int r = 0;
+            if (bc == 1 && br == 4 && b * 4 + 4 <= n) {
+                r = 4; // all 4 rows, every column
+                fourRowsInt8(b, p0, p1, m, col, val, x, xOff, ldx, signed, sums, za, out, xq.scale(), scales, bias, biasOff, y, yOff, ldy);
+            }
+            for (; r < br && b * br + r < n; r++) {
                 int i = b * br + r;
                 float bi = bias == null ? 0f : bias.getAtIndex(F32, biasOff + i), sw = scales.getAtIndex(F32, i);
                 int corr = za * sums.getAtIndex(S32, i);
                 long yRow = yOff + i * ldy;
                 int j = 0;
+                if (bc == 1) { // CSR, N:M: 2 vectors per step, two independent add chains
+                    for (int mv = vectorColumns(m); j + L < mv; j += 2 * L) {
+                        IntVector a0 = IntVector.zero(SI), a1 = a0;
+                        for (int p = p0; p < p1; p++) {
+                            long xi = xOff + col.getAtIndex(S32, p) * ldx + j;
+                            int wv = val.get(ValueLayout.JAVA_BYTE, (long) p * br + r);
+                            a0 = a0.add(widen(x, xi, signed).mul(wv));
+                            a1 = a1.add(widen(x, xi + L, signed).mul(wv));
+                        }
+                        storeInt8(a0, i, j, sums, za, out, xq.scale(), scales, bias, biasOff, y, yOff, ldy);
+                        storeInt8(a1, i, j + L, sums, za, out, xq.scale(), scales, bias, biasOff, y, yOff, ldy);
+                    }
+                }
                 for (; j + LOAD <= m; j += L) {
                     IntVector acc = IntVector.zero(SI);
                     for (int p = p0; p < p1; p++) {
@@ -238,6 +257,96 @@ final class PanamaSpmmRows implements SpmmRows {
                 }
             }
         }
+    }
+
+    /** The columns {@link #fourRowsInt8} leaves: none below a whole L-column step. */
+    private static int vectorColumns(int m) {
+        return m < LOAD ? 0 : (m - LOAD) / L * L + L;
+    }
+
+    /**
+     * Rows 4b..4b+3 of a block row of 4x1 blocks, the columns {@link #vectorColumns} covers: each X row loaded and
+     * widened once serves all 4 rows, 2 vectors per step; the columns after them run scalar, per row.
+     */
+    private static void fourRowsInt8(int b, int p0, int p1, int m, MemorySegment col, MemorySegment val, MemorySegment x, long xOff,
+                                     long ldx, boolean signed, MemorySegment sums, int za, Int8Output out, float sa, MemorySegment scales,
+                                     MemorySegment bias, long biasOff, MemorySegment y, long yOff, long ldy) {
+        int mv = vectorColumns(m), i = 4 * b;
+        int j = 0;
+        for (; j + L < mv; j += 2 * L) {
+            IntVector a00 = IntVector.zero(SI), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (int p = p0; p < p1; p++) {
+                long xi = xOff + col.getAtIndex(S32, p) * ldx + j;
+                IntVector x0 = widen(x, xi, signed), x1 = widen(x, xi + L, signed);
+                long v = 4L * p;
+                int w0 = val.get(ValueLayout.JAVA_BYTE, v), w1 = val.get(ValueLayout.JAVA_BYTE, v + 1);
+                int w2 = val.get(ValueLayout.JAVA_BYTE, v + 2), w3 = val.get(ValueLayout.JAVA_BYTE, v + 3);
+                a00 = a00.add(x0.mul(w0));
+                a01 = a01.add(x1.mul(w0));
+                a10 = a10.add(x0.mul(w1));
+                a11 = a11.add(x1.mul(w1));
+                a20 = a20.add(x0.mul(w2));
+                a21 = a21.add(x1.mul(w2));
+                a30 = a30.add(x0.mul(w3));
+                a31 = a31.add(x1.mul(w3));
+            }
+            storeInt8(a00, i, j, sums, za, out, sa, scales, bias, biasOff, y, yOff, ldy);
+            storeInt8(a01, i, j + L, sums, za, out, sa, scales, bias, biasOff, y, yOff, ldy);
+            storeInt8(a10, i + 1, j, sums, za, out, sa, scales, bias, biasOff, y, yOff, ldy);
+            storeInt8(a11, i + 1, j + L, sums, za, out, sa, scales, bias, biasOff, y, yOff, ldy);
+            storeInt8(a20, i + 2, j, sums, za, out, sa, scales, bias, biasOff, y, yOff, ldy);
+            storeInt8(a21, i + 2, j + L, sums, za, out, sa, scales, bias, biasOff, y, yOff, ldy);
+            storeInt8(a30, i + 3, j, sums, za, out, sa, scales, bias, biasOff, y, yOff, ldy);
+            storeInt8(a31, i + 3, j + L, sums, za, out, sa, scales, bias, biasOff, y, yOff, ldy);
+        }
+        if (j < mv) {
+            IntVector a0 = IntVector.zero(SI), a1 = a0, a2 = a0, a3 = a0;
+            for (int p = p0; p < p1; p++) {
+                IntVector xv = widen(x, xOff + col.getAtIndex(S32, p) * ldx + j, signed);
+                long v = 4L * p;
+                a0 = a0.add(xv.mul(val.get(ValueLayout.JAVA_BYTE, v)));
+                a1 = a1.add(xv.mul(val.get(ValueLayout.JAVA_BYTE, v + 1)));
+                a2 = a2.add(xv.mul(val.get(ValueLayout.JAVA_BYTE, v + 2)));
+                a3 = a3.add(xv.mul(val.get(ValueLayout.JAVA_BYTE, v + 3)));
+            }
+            storeInt8(a0, i, j, sums, za, out, sa, scales, bias, biasOff, y, yOff, ldy);
+            storeInt8(a1, i + 1, j, sums, za, out, sa, scales, bias, biasOff, y, yOff, ldy);
+            storeInt8(a2, i + 2, j, sums, za, out, sa, scales, bias, biasOff, y, yOff, ldy);
+            storeInt8(a3, i + 3, j, sums, za, out, sa, scales, bias, biasOff, y, yOff, ldy);
+        }
+        for (int r = 0; r < 4; r++) { // the last columns, scalar
+            float bi = bias == null ? 0f : bias.getAtIndex(F32, biasOff + i + r), sw = scales.getAtIndex(F32, i + r);
+            int corr = za * sums.getAtIndex(S32, i + r);
+            for (int jj = mv; jj < m; jj++) {
+                int acc = 0;
+                for (int p = p0; p < p1; p++) {
+                    byte xv = x.get(ValueLayout.JAVA_BYTE, xOff + col.getAtIndex(S32, p) * ldx + jj);
+                    acc += val.get(ValueLayout.JAVA_BYTE, 4L * p + r) * (signed ? xv : xv & 0xFF);
+                }
+                Int8Epilogue.store(out, y, yOff + (i + r) * ldy + jj, acc - corr, sa, sw, bi);
+            }
+        }
+    }
+
+    /** L bytes of X at element xi as s32 lanes (u8 or s8). */
+    private static IntVector widen(MemorySegment x, long xi, boolean signed) {
+        IntVector v = (IntVector) ByteVector.fromMemorySegment(SB, x, xi, ORDER).convertShape(VectorOperators.B2I, SI, 0);
+        return signed ? v : v.and(0xFF);
+    }
+
+    /** Row i, columns [j, j + L) of Y from the accumulators: zero point off, then the epilogue. */
+    private static void storeInt8(IntVector acc, int i, int j, MemorySegment sums, int za, Int8Output out, float sa, MemorySegment scales,
+                                  MemorySegment bias, long biasOff, MemorySegment y, long yOff, long ldy) {
+        acc = acc.sub(za * sums.getAtIndex(S32, i));
+        long yRow = yOff + i * ldy;
+        if (out.type() == DType.S32) {
+            acc.intoMemorySegment(y, (yRow + j) * 4, ORDER);
+            return;
+        }
+        int[] lanes = LANES.get();
+        acc.intoArray(lanes, 0);
+        float bi = bias == null ? 0f : bias.getAtIndex(F32, biasOff + i), sw = scales.getAtIndex(F32, i);
+        for (int l = 0; l < L; l++) Int8Epilogue.store(out, y, yRow + j + l, lanes[l], sa, sw, bi);
     }
 
     private static MemorySegment seg(Storage s) {
