@@ -564,7 +564,11 @@ public final class Ops {
 
     /**
      * Packs pruned and quantized weights (values s8 integers, see {@code SparseMatrix.mapValues}) with their
-     * scales (one per row, or one) for the int8 {@link #spmm}: pruning and quantization compose.
+     * scales (one per row, or one) for the int8 {@link #spmm}: pruning and quantization compose. These always run
+     * the sparse kernels (no crossover here): against the dense int8 GEMM they win, on the native backend
+     * (bench/RESULTS.md "int8 sparse kernels"), from about 75% sparsity in 4x1 blocks and 80-85% unstructured at
+     * batch widths of 64 and more, and at batch 1 only for 4x1 blocks at about 95%. Models
+     * ({@code QuantizedModel}) keep pruned int8 layers on the dense GEMM.
      */
     public SparseWeights packSparseInt8(org.tessera.kernels.sparse.SparseMatrix w, float... scales) {
         return SparseMatmul.packInt8(select(OpFamily.SPARSE, MemoryKind.HOST), w, scales);
