@@ -66,18 +66,28 @@ class ConvKernelsTest {
     @MethodSource("variants")
     void eachAlgorithmAndItsEdges(Variant<ConvKernels> v, SplittableRandom rnd) {
         assumeTrue(v.skipReason() == null, v.skipReason());
+        Conv2dShape severalChunks = new Conv2dShape(3, 33, 33, 67, 8, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1);
+        Conv2dShape fmnistFirst = Conv2dShape.of(2, 28, 28, 1, 32, 3, 1, 1);
         Object[][] cases = {
                 {Conv2dShape.of(2, 9, 11, 67, 31, 1, 1, 0), Algorithm.GEMM_1X1},
                 {Conv2dShape.of(1, 1, 1, 1, 1, 1, 1, 0), Algorithm.GEMM_1X1},
                 {new Conv2dShape(1, 17, 13, 67, 67, 5, 5, 2, 1, 2, 1, 0, 3, 2, 1, 67), Algorithm.DEPTHWISE},
                 {new Conv2dShape(2, 8, 9, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 40), Algorithm.DEPTHWISE}, // 32 + 8 channels
                 {new Conv2dShape(1, 5, 5, 3, 3, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 3), Algorithm.DEPTHWISE},   // taps past both edges
+                // 3x3 depthwise: whole windows run along the row with the filter in registers, the rest per pixel
+                {new Conv2dShape(2, 9, 10, 13, 13, 3, 3, 2, 2, 0, 1, 2, 0, 1, 1, 13), Algorithm.DEPTHWISE}, // strided, asymmetric pads, 8 + 5 channels
+                {new Conv2dShape(1, 11, 12, 21, 21, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 21), Algorithm.DEPTHWISE}, // dilated, 16 + 5 channels
+                {new Conv2dShape(1, 6, 7, 64, 64, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 64), Algorithm.DEPTHWISE},   // no padding: every pixel whole
+                {new Conv2dShape(1, 3, 3, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16), Algorithm.DEPTHWISE},   // one whole window only
+                {new Conv2dShape(1, 2, 4, 8, 8, 3, 3, 1, 1, 1, 0, 1, 1, 1, 1, 8), Algorithm.DEPTHWISE},      // no row has all 3 filter rows
+                {new Conv2dShape(1, 4, 2, 8, 8, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, 8), Algorithm.DEPTHWISE},      // no column has a whole window
+                {new Conv2dShape(1, 5, 6, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3), Algorithm.DEPTHWISE},      // fewer channels than a vector
                 {new Conv2dShape(2, 10, 12, 6, 10, 3, 3, 1, 2, 1, 0, 2, 1, 1, 2, 2), Algorithm.IM2COL},    // groups 2, dilated w
                 {new Conv2dShape(1, 12, 12, 16, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1), Algorithm.IM2COL},    // strided 1x1
                 // more pixels x columns than one im2col chunk holds: several chunks
-                {new Conv2dShape(3, 33, 33, 67, 8, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1), Algorithm.IM2COL},
+                {severalChunks, Algorithm.IM2COL},
                 // short patches (r s c <= 32): the direct kernel where the backend has one
-                {Conv2dShape.of(2, 28, 28, 1, 32, 3, 1, 1), Algorithm.IM2COL},                          // Fashion-MNIST's first layer
+                {fmnistFirst, Algorithm.IM2COL},                                                         // Fashion-MNIST's first layer
                 {new Conv2dShape(1, 13, 11, 3, 13, 3, 3, 2, 1, 0, 2, 1, 0, 2, 1, 1), Algorithm.IM2COL},   // strided, dilated, 8 + 5 channels
                 {new Conv2dShape(3, 7, 9, 2, 41, 4, 4, 1, 1, 1, 2, 2, 1, 1, 1, 1), Algorithm.IM2COL},     // patch of 32, 32 + 8 + 1 channels
                 {Conv2dShape.of(1, 5, 4, 1, 1, 3, 1, 1), Algorithm.IM2COL},                              // one filter
@@ -86,8 +96,8 @@ class ConvKernelsTest {
                 {Conv2dShape.of(1, 6, 7, 2, 53, 3, 1, 1), Algorithm.IM2COL},                             // 32 + 21: 4- and 3-vector tiles
         };
         // a backend with an implicit GEMM (native) runs the short patches on its direct kernel
-        if (v.kernels().kernelId((Conv2dShape) cases[7][0]).contains("igemm")) {
-            assertTrue(v.kernels().kernelId((Conv2dShape) cases[8][0]).contains("direct"), v.kernels().kernelId((Conv2dShape) cases[8][0]));
+        if (v.kernels().kernelId(severalChunks).contains("igemm")) {
+            assertTrue(v.kernels().kernelId(fmnistFirst).contains("direct"), v.kernels().kernelId(fmnistFirst));
         }
         for (Object[] c : cases) {
             Conv2dShape s = (Conv2dShape) c[0];
