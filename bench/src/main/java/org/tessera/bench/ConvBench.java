@@ -32,7 +32,7 @@ import org.tessera.kernels.spi.PackedInt8Filters;
 
 /**
  * f32 conv2d forward (NHWC, bias fused) on our backends beside the peer oneDNN ({@link OneDnnConv}), one run.
- * Layers: ResNet-style 3x3 at 56x56x64 and 14x14x256, a 1x1 at 28x28x128, a depthwise 3x3 at 28x28x256,
+ * Layers: ResNet-style 3x3 at 56x56x64 and 14x14x256, a 1x1 at 28x28x128, depthwise 3x3 at 28x28x256 and 56x56x144,
  * and the two conv layers of the small Fashion-MNIST CNN at batch 64. {@link BenchMain} reports GFLOP/s of
  * the direct algorithm (2 n outH outW k r s c/groups) and the ratio to oneDNN.
  */
@@ -53,7 +53,7 @@ public class ConvBench {
     @Param({"1", "2"})
     public int threads;
 
-    @Param({"3x3_c64_56", "3x3_c256_14", "1x1_c128_28", "dw3x3_c256_28", "fmnist_conv1_b64", "fmnist_conv1_k24_b64", "fmnist_conv2_b64"})
+    @Param({"3x3_c64_56", "3x3_c256_14", "1x1_c128_28", "dw3x3_c256_28", "dw3x3_c144_56", "fmnist_conv1_b64", "fmnist_conv1_k24_b64", "fmnist_conv2_b64"})
     public String layer;
 
     private Tensor x, w, bias, y;
@@ -74,6 +74,7 @@ public class ConvBench {
             case "3x3_c256_14" -> Conv2dShape.of(1, 14, 14, 256, 256, 3, 1, 1);
             case "1x1_c128_28" -> Conv2dShape.of(1, 28, 28, 128, 128, 1, 1, 0);
             case "dw3x3_c256_28" -> new Conv2dShape(1, 28, 28, 256, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 256);
+            case "dw3x3_c144_56" -> new Conv2dShape(1, 56, 56, 144, 144, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 144); // MobileNetV2's second block
             case "fmnist_conv1_b64" -> Conv2dShape.of(64, 28, 28, 1, 32, 3, 1, 1);
             case "fmnist_conv1_k24_b64" -> Conv2dShape.of(64, 28, 28, 1, 24, 3, 1, 1); // pruned to 24 filters (the job's sparse model)
             case "fmnist_conv2_b64" -> Conv2dShape.of(64, 14, 14, 32, 64, 3, 1, 1);
