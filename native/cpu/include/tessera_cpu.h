@@ -181,6 +181,20 @@ void tsr_i8_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size
                                     const float *bias, int out_kind, float out_scale, int32_t out_zero, int relu,
                                     void *y, size_t ldy, void *workspace);
 
+/*
+ * int8 depthwise 2-D convolution, NHWC (groups = c = k): output rows [row0, row1) of the flattened (n, oh)
+ * range, acc[ch] = sum over taps (i, t) of (x[n][ih][iw][ch] - a_zero) * wt[i][t][ch], exact in s32, padding
+ * taps contributing 0; then the int8 GEMM's epilogue above with w_scales (c) and bias (c, or NULL); out_kind
+ * one of TSR_I8_OUT_*. x u8 or s8 (a_signed); wt s8 filters transposed to (r, s, c); y at element 0 of the
+ * output. Single-threaded, with a workspace of tsr_i8_dwconv2d_workspace_bytes__avx2(r, s, c) bytes.
+ */
+size_t tsr_i8_dwconv2d_workspace_bytes__avx2(size_t r, size_t s, size_t c);
+void tsr_i8_dwconv2d__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h, size_t stride_w,
+                           size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w, size_t out_h, size_t out_w,
+                           size_t row0, size_t row1, int a_signed, const uint8_t *x, int32_t a_zero, float a_scale,
+                           const int8_t *wt, const float *w_scales, const float *bias, int out_kind, float out_scale,
+                           int32_t out_zero, int relu, void *y, void *workspace);
+
 /* The fp32 FMA ceiling: iterations x 12 x 16 flops, no memory traffic. Returns a value to keep it alive. */
 float tsr_f32_fmapeak__avx2(size_t iterations);
 

@@ -149,20 +149,53 @@ class ConvKernelsTest {
                 default -> org.tessera.kernels.spi.Int8Output.s8(0.05f + rnd.nextFloat(), rnd.nextInt(256) - 128, rnd.nextBoolean());
             };
             seen.add(GemmConv2d.algorithm(s));
-            checkInt8(v.kernels(), s, xq, out, rnd);
+            checkInt8(v.kernels(), s, xq, out, rnd, false);
         }
         assertEquals(EnumSet.allOf(Algorithm.class), seen);
     }
 
+    /**
+     * int8 depthwise, every output kind with u8 and s8 input, on random and on extreme data (|x - zero point| = 255
+     * against weights of -128 / 127, the largest products): channel counts around the 16-channel step, odd and
+     * even tap counts (taps go in pairs), padding on every side.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void int8DepthwiseEveryOutputKindAndExtremeValues(Variant<ConvKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        Conv2dShape[] shapes = {
+                new Conv2dShape(1, 6, 7, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16),   // one whole 16-channel step
+                new Conv2dShape(2, 5, 6, 33, 33, 3, 3, 2, 1, 1, 0, 0, 1, 1, 1, 33),   // 2 steps + 1, strided, asymmetric pads
+                new Conv2dShape(1, 7, 5, 31, 31, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 31),   // even tap count, 16 + 15
+                new Conv2dShape(1, 9, 9, 48, 48, 5, 5, 1, 1, 2, 2, 2, 2, 2, 2, 48),   // 25 taps, dilated, most taps in padding
+                new Conv2dShape(1, 3, 4, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 5),      // one tap, fewer channels than a step
+        };
+        org.tessera.kernels.spi.Int8Output[] outs = {org.tessera.kernels.spi.Int8Output.s32(), org.tessera.kernels.spi.Int8Output.f32(true),
+                org.tessera.kernels.spi.Int8Output.u8(0.3f, 7, rnd.nextBoolean()), org.tessera.kernels.spi.Int8Output.s8(0.2f, -3, rnd.nextBoolean())};
+        for (Conv2dShape s : shapes) {
+            for (org.tessera.kernels.spi.Int8Output out : outs) {
+                for (boolean extreme : new boolean[] {false, true}) {
+                    checkInt8(v.kernels(), s, org.tessera.kernels.spi.Int8Input.u8(0.02f, extreme ? 0 : 128), out, rnd, extreme);
+                    checkInt8(v.kernels(), s, org.tessera.kernels.spi.Int8Input.s8(0.03f, extreme ? 127 : -5), out, rnd, extreme);
+                }
+            }
+        }
+    }
+
     private static void checkInt8(ConvKernels kernels, Conv2dShape s, org.tessera.kernels.spi.Int8Input xq,
-                                  org.tessera.kernels.spi.Int8Output out, SplittableRandom rnd) {
+                                  org.tessera.kernels.spi.Int8Output out, SplittableRandom rnd, boolean extreme) {
         int cg = s.c() / s.groups(), kg = s.k() / s.groups();
         int xLen = s.n() * s.h() * s.w() * s.c(), cols = s.r() * s.s() * cg, wLen = s.k() * cols;
         int yLen = s.n() * s.outH() * s.outW() * s.k(), yOff = rnd.nextInt(3);
         byte[] x = new byte[xLen], w = new byte[wLen];
         rnd.nextBytes(x);
         rnd.nextBytes(w);
-        if (rnd.nextBoolean()) for (int i = 0; i < wLen; i++) w[i] >>= 1; // 7-bit: the AVX2 vpmaddubsw layout
+        if (extreme) { // x the farthest from the zero point (255 - 0, or -128 - 127), weights at the ends of s8
+            for (int i = 0; i < xLen; i++) x[i] = (byte) (xq.type() == DType.S8 ? -128 : 255);
+            for (int i = 0; i < wLen; i++) w[i] = (byte) (rnd.nextBoolean() ? -128 : 127);
+        } else if (rnd.nextBoolean()) {
+            for (int i = 0; i < wLen; i++) w[i] >>= 1; // 7-bit: the AVX2 vpmaddubsw layout
+        }
         float[] scales = new float[s.k()], bias = TestData.floats(rnd, s.k());
         for (int j = 0; j < s.k(); j++) scales[j] = 0.001f + rnd.nextFloat() / 50;
         boolean withBias = out.takesBias() && rnd.nextBoolean();

@@ -112,7 +112,7 @@ public final class NativeBackend implements Backend {
         if (family == OpFamily.CONV) {
             GemmConv2d c = conv;
             if (c == null) conv = c = new GemmConv2d(kernels(OpFamily.F32_GEMM).kernels(), new NativeDepthwiseConv2d(),
-                    kernels(OpFamily.INT8_GEMM).kernels(), JavaBackend.int8Depthwise(), new NativeImplicitGemmConv2d(),
+                    kernels(OpFamily.INT8_GEMM).kernels(), new NativeInt8DepthwiseConv2d(), new NativeImplicitGemmConv2d(),
                     new NativeImplicitInt8Conv2d(), new NativeDirectConv2d());
             return Support.of(family.kernelType().cast(c));
         }

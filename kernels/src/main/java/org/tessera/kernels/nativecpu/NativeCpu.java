@@ -157,6 +157,19 @@ final class NativeCpu {
                                                       int relu, @Cast("void*") long y, @Cast("size_t") long ldy,
                                                       @Cast("void*") long workspace);
 
+    static native @Cast("size_t") long tsr_i8_dwconv2d_workspace_bytes__avx2(@Cast("size_t") long r, @Cast("size_t") long s,
+                                                                          @Cast("size_t") long c);
+
+    static native void tsr_i8_dwconv2d__avx2(@Cast("size_t") long h, @Cast("size_t") long w, @Cast("size_t") long c,
+                                             @Cast("size_t") long r, @Cast("size_t") long s, @Cast("size_t") long strideH,
+                                             @Cast("size_t") long strideW, @Cast("size_t") long padTop,
+                                             @Cast("size_t") long padLeft, @Cast("size_t") long dilH, @Cast("size_t") long dilW,
+                                             @Cast("size_t") long outH, @Cast("size_t") long outW, @Cast("size_t") long row0,
+                                             @Cast("size_t") long row1, int aSigned, @Cast("const uint8_t*") long x, int aZero,
+                                             float aScale, @Cast("const int8_t*") long wt, @Cast("const float*") long wScales,
+                                             @Cast("const float*") long bias, int outKind, float outScale, int outZero, int relu,
+                                             @Cast("void*") long y, @Cast("void*") long workspace);
+
     static native float tsr_f32_fmapeak__avx2(@Cast("size_t") long iterations);
 
     static native void tsr_f32_spmm_bsr__avx2(@Cast("size_t") long n, @Cast("size_t") long k, @Cast("size_t") long br,
