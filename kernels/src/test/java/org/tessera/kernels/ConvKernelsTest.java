@@ -169,6 +169,7 @@ class ConvKernelsTest {
                 new Conv2dShape(1, 7, 5, 31, 31, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 31),   // even tap count, 16 + 15
                 new Conv2dShape(1, 9, 9, 48, 48, 5, 5, 1, 1, 2, 2, 2, 2, 2, 2, 48),   // 25 taps, dilated, most taps in padding
                 new Conv2dShape(1, 3, 4, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 5),      // one tap, fewer channels than a step
+                new Conv2dShape(1, 4, 5, 17, 17, 23, 23, 1, 1, 11, 11, 11, 11, 1, 1, 17), // 529 taps: past exact float sums (java)
         };
         org.tessera.kernels.spi.Int8Output[] outs = {org.tessera.kernels.spi.Int8Output.s32(), org.tessera.kernels.spi.Int8Output.f32(true),
                 org.tessera.kernels.spi.Int8Output.u8(0.3f, 7, rnd.nextBoolean()), org.tessera.kernels.spi.Int8Output.s8(0.2f, -3, rnd.nextBoolean())};
