@@ -2,7 +2,6 @@ package org.tessera.kernels.java;
 
 import java.util.List;
 import org.tessera.kernels.MemoryKind;
-import org.tessera.kernels.conv.Int8DepthwiseConv2d;
 import org.tessera.kernels.pool.HostPool2d;
 import org.tessera.kernels.spi.Availability;
 import org.tessera.kernels.spi.Backend;
@@ -53,14 +52,6 @@ public final class JavaBackend implements Backend {
     @Override
     public MemoryKind memoryKind() {
         return MemoryKind.HOST;
-    }
-
-    /**
-     * The int8 depthwise convolution kernel (Vector API, or scalar without it): no native one exists, so the
-     * native backend runs this one too.
-     */
-    public static Int8DepthwiseConv2d int8Depthwise() {
-        return Vectors.SUPPORT.int8Depthwise();
     }
 
     /** Whether the Vector API kernels are in use (false: scalar fallback). */
