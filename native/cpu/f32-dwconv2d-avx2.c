@@ -38,7 +38,7 @@ static inline __m256 finish(__m256 acc, const float *bias, __m256i mask, int mas
 
 /* Channels [0, c - c % 8) of `count` output pixels with whole 3x3 windows; x0 is the first window's corner,
  * x_pix / x_tap / x_row the element steps to the next pixel's window, tap and filter row. */
-static void interior_3x3(size_t count, size_t c, size_t x_pix, size_t x_tap, size_t x_row, const float *x0, const float *wt,
+static void interior_3x3__avx2(size_t count, size_t c, size_t x_pix, size_t x_tap, size_t x_row, const float *x0, const float *wt,
                          const float *bias, int relu, float *y0) {
   for (size_t ch = 0; ch + 8 <= c; ch += 8) {
     const float *wp = wt + ch;
@@ -82,7 +82,7 @@ void tsr_f32_dwconv2d__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, si
     const int interior = r == 3 && s == 3 && c >= 8 && c % 128 != 0 && r0 == 0 && r1 == 3 && in_lo < in_hi;
     if (interior) {
       const float *x0 = x + ((n * h + (size_t)hb) * w + in_lo * stride_w - pad_left) * c;
-      interior_3x3(in_hi - in_lo, c, stride_w * c, dil_w * c, dil_h * w * c, x0, wt, bias, relu, y + (row * out_w + in_lo) * c);
+      interior_3x3__avx2(in_hi - in_lo, c, stride_w * c, dil_w * c, dil_h * w * c, x0, wt, bias, relu, y + (row * out_w + in_lo) * c);
     }
     for (size_t ow = 0; ow < out_w; ow++) {
       const ptrdiff_t wb = (ptrdiff_t)(ow * stride_w) - (ptrdiff_t)pad_left;

@@ -34,7 +34,7 @@ size_t tsr_i8_dwconv2d_workspace_bytes__avx2(size_t r, size_t s, size_t c) {
 
 /* Weights of taps (2p, 2p + 1) for a 16-channel block as two YMM of s16 pairs, in the order the interleaved
  * x vectors take: first channels 0-3 and 8-11, then 4-7 and 12-15 (vpunpck works within 128-bit lanes). */
-static inline void pack_weights(size_t taps, size_t c, const int8_t *wt, int16_t *packed) {
+static inline void pack_weights__avx2(size_t taps, size_t c, const int8_t *wt, int16_t *packed) {
   for (size_t ch = 0; ch + 16 <= c; ch += 16) {
     for (size_t p = 0; p < pairs_of(taps); p++) {
       int16_t *dst = packed + ((ch / 16) * pairs_of(taps) + p) * 32;
@@ -51,13 +51,13 @@ static inline void pack_weights(size_t taps, size_t c, const int8_t *wt, int16_t
 }
 
 /* 16 bytes at p widened to s16. */
-static inline __m256i widen(int a_signed, const uint8_t *p) {
+static inline __m256i widen__avx2(int a_signed, const uint8_t *p) {
   const __m128i v = _mm_loadu_si128((const __m128i *)p);
   return a_signed ? _mm256_cvtepi8_epi16(v) : _mm256_cvtepu8_epi16(v);
 }
 
 /* The contract's epilogue for one channel (the tail), in the vector path's float operations. */
-static inline void store_one(int out_kind, int32_t acc, float m, float b, float lo, float hi, int32_t zo, int relu,
+static inline void store_one__avx2(int out_kind, int32_t acc, float m, float b, float lo, float hi, int32_t zo, int relu,
                              void *y, size_t at) {
   if (out_kind == TSR_I8_OUT_S32) {
     ((int32_t *)y)[at] = acc;
@@ -87,7 +87,7 @@ void tsr_i8_dwconv2d__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, siz
   int32_t *lane_zw = (int32_t *)(lane_offs + c16);
   uint8_t *zrow = (uint8_t *)(lane_zw + c16);
   const uint8_t **tap = (const uint8_t **)(((uintptr_t)(zrow + c + 16) + 7) & ~(uintptr_t)7);
-  pack_weights(taps, c, wt, packed);
+  pack_weights__avx2(taps, c, wt, packed);
   memset(zrow, (uint8_t)a_zero, c + 16);
   const int requant = out_kind == TSR_I8_OUT_U8 || out_kind == TSR_I8_OUT_S8;
   for (size_t ch = 0; ch < c; ch++) { /* (sa * sw) (/ so) and bias (/ so), as the contract says */
@@ -138,7 +138,7 @@ void tsr_i8_dwconv2d__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, siz
         __m256i acc0 = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_loadu_si256((const __m256i *)(lane_zw + ch)));
         __m256i acc1 = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_loadu_si256((const __m256i *)(lane_zw + ch + 8)));
         for (size_t p = 0; p < pairs; p++) {
-          const __m256i x0 = widen(a_signed, tap[2 * p] + ch), x1 = widen(a_signed, tap[2 * p + 1] + ch);
+          const __m256i x0 = widen__avx2(a_signed, tap[2 * p] + ch), x1 = widen__avx2(a_signed, tap[2 * p + 1] + ch);
           acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), _mm256_loadu_si256(wp + 2 * p)));
           acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), _mm256_loadu_si256(wp + 2 * p + 1)));
         }
@@ -173,7 +173,7 @@ void tsr_i8_dwconv2d__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, siz
           const int32_t xv = a_signed ? (int32_t)(int8_t)tap[t][ch] : (int32_t)tap[t][ch];
           acc += (xv - a_zero) * wt[t * c + ch];
         }
-        store_one(out_kind, acc, mult[ch], offs[ch], flo, fhi, out_zero, relu, yo, ch);
+        store_one__avx2(out_kind, acc, mult[ch], offs[ch], flo, fhi, out_zero, relu, yo, ch);
       }
     }
   }
