@@ -1,12 +1,23 @@
 /*
- * f32_conv2d_igemm_6x16__avx2: convolution as an implicit GEMM on the 6x16 GEMM core.
+ * f32_conv2d_igemm_6x16__avx2: convolution as an implicit GEMM on the 6x16 register tile, with no A packing.
  *
  * For group g, C (pixels x kg) = A (pixels x r*s*cg) * B, where row p of A is output pixel p's input patch
  * in (r, s, c) order (the im2col matrix) and B is the group's filters, pre-packed by the caller with
- * tsr_f32_gemm_pack_b_cols_6x16__avx2 (transposed: filters are (kg, r*s*cg) rows). A is never written out:
- * packing an A block gathers each of 6 pixels' patch columns [pc, pc + kc) straight from the NHWC input
- * (runs of cg channels are contiguous; taps in the padding are zeros) into a small buffer in L1, which the
- * GEMM's A packing then transposes into a micro-panel. That saves the im2col round trip through memory.
+ * tsr_f32_gemm_pack_b_cols_6x16__avx2 (transposed: filters are (kg, r*s*cg) rows), in KC-row blocks.
+ *
+ * A is neither written out nor packed. For each 6-pixel tile and each tap of a k block, a table holds six
+ * pointers: to each pixel's run of cg input channels under that tap (contiguous in NHWC), or to a row of
+ * zeros where the tap falls in the padding or the pixel is past the range. The microkernel broadcasts
+ * straight from those six runs, as from a packed A micro-panel, so every stride, dilation and padding
+ * takes the same loop. (The first version gathered each patch into a buffer and transposed it into a
+ * micro-panel; at n = 64 that copy was a fifth of the time: 3x3 at 56x56x64, 1 thread, 62 -> see
+ * bench/RESULTS.md.)
+ *
+ *   for pixel block (MC pixels)
+ *     for k block (KC patch columns: whole taps, or part of one when cg > KC)
+ *       tap pointers of the block's tiles (table, in L1)
+ *       for 16-column panel of B (KC x 16, in L1)
+ *         for 6-pixel tile: 12 accumulators over the k block, then C updated once
  */
 #include <string.h>
 
@@ -14,47 +25,88 @@
 #include "tessera_cpu.h"
 #include "tessera_f32_gemm_6x16_avx2.h"
 
+/* Tap pointers per block: tiles x taps-in-a-k-block x 6 (64 KiB). */
+#define TABLE_PTRS 8192
+
 typedef struct {
   size_t h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, cg, c0;
   const float *x;
 } geometry;
 
-/* Patch columns [pc, pc + kc) of output pixel `pixel` into dst (kc floats). */
-static void gather_patch(const geometry *g, size_t pixel, size_t pc, size_t kc, float *dst) {
-  const size_t n = pixel / (g->out_h * g->out_w), rest = pixel % (g->out_h * g->out_w);
-  const ptrdiff_t hb = (ptrdiff_t)((rest / g->out_w) * g->stride_h) - (ptrdiff_t)g->pad_top;
-  const ptrdiff_t wb = (ptrdiff_t)((rest % g->out_w) * g->stride_w) - (ptrdiff_t)g->pad_left;
-  size_t q = pc, tap = pc / g->cg, ch = pc % g->cg;
-  size_t i = tap / g->s, t = tap % g->s;
-  while (q < pc + kc) {
-    const size_t run = g->cg - ch < pc + kc - q ? g->cg - ch : pc + kc - q;
-    const ptrdiff_t ih = hb + (ptrdiff_t)(i * g->dil_h), iw = wb + (ptrdiff_t)(t * g->dil_w);
-    float *out = dst + (q - pc);
-    if (ih < 0 || ih >= (ptrdiff_t)g->h || iw < 0 || iw >= (ptrdiff_t)g->w) {
-      memset(out, 0, run * sizeof(float));
-    } else {
-      memcpy(out, g->x + ((n * g->h + (size_t)ih) * g->w + (size_t)iw) * g->c + g->c0 + ch, run * sizeof(float));
+/*
+ * table[j * 6 + q] = where pixel p + q reads taps t0 + j (j < taps), channels from ch0 for j = 0 and from 0
+ * for the rest: into x, or at `zero` for taps in the padding and pixels at or past p1.
+ */
+static void tap_pointers(const geometry *g, size_t p, size_t p1, size_t t0, size_t taps, size_t ch0, const float *zero,
+                         const float **table) {
+  for (size_t q = 0; q < MR; q++) {
+    const size_t pixel = p + q;
+    if (pixel >= p1) {
+      for (size_t j = 0; j < taps; j++) table[j * MR + q] = zero;
+      continue;
     }
-    q += run;
-    ch = 0;
-    if (++t == g->s) {
-      t = 0;
-      i++;
+    const size_t n = pixel / (g->out_h * g->out_w), rest = pixel % (g->out_h * g->out_w);
+    const ptrdiff_t hb = (ptrdiff_t)((rest / g->out_w) * g->stride_h) - (ptrdiff_t)g->pad_top;
+    const ptrdiff_t wb = (ptrdiff_t)((rest % g->out_w) * g->stride_w) - (ptrdiff_t)g->pad_left;
+    size_t i = t0 / g->s, t = t0 % g->s;
+    for (size_t j = 0; j < taps; j++) {
+      const ptrdiff_t ih = hb + (ptrdiff_t)(i * g->dil_h), iw = wb + (ptrdiff_t)(t * g->dil_w);
+      const int inside = ih >= 0 && ih < (ptrdiff_t)g->h && iw >= 0 && iw < (ptrdiff_t)g->w;
+      table[j * MR + q] = inside ? g->x + ((n * g->h + (size_t)ih) * g->w + (size_t)iw) * g->c + g->c0 + (j == 0 ? ch0 : 0)
+                                 : zero;
+      if (++t == g->s) {
+        t = 0;
+        i++;
+      }
     }
   }
 }
 
-/* A block: pixels [p0, p0 + mc), patch columns [pc, pc + kc), as 6-row micro-panels (rows past mc zero). */
-static void pack_a_conv(const geometry *g, size_t p0, size_t mc, size_t pc, size_t kc, float *rows, float *ap) {
-  for (size_t i = 0; i < mc; i += MR, ap += MR * kc) {
-    const size_t n = mc - i < MR ? mc - i : MR;
-    for (size_t r = 0; r < n; r++) gather_patch(g, p0 + i + r, pc, kc, rows + r * KC);
-    pack_a(0, n, kc, rows, KC, ap);
+/*
+ * One 6x16 tile over kc patch columns: the first run of cg - ch0 columns (at most kc) from the table's first
+ * six pointers, then cg columns from each next six, the last run cut at kc. b: the panel's kc x 16 floats.
+ */
+static void tile_6x16(const float *const *table, size_t cg, size_t ch0, size_t kc, const float *restrict b, float *c,
+                      size_t ldc, size_t mr, size_t nr, const epilogue *e) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (size_t r = 0; r < mr; r++) _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+  size_t left = kc, run = cg - ch0 < kc ? cg - ch0 : kc;
+  for (;;) {
+    const float *a0 = table[0], *a1 = table[1], *a2 = table[2], *a3 = table[3], *a4 = table[4], *a5 = table[5];
+    for (size_t p = 0; p < run; p++, b += NR) {
+      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+      __m256 av = _mm256_broadcast_ss(a0 + p);
+      c00 = _mm256_fmadd_ps(av, b0, c00);
+      c01 = _mm256_fmadd_ps(av, b1, c01);
+      av = _mm256_broadcast_ss(a1 + p);
+      c10 = _mm256_fmadd_ps(av, b0, c10);
+      c11 = _mm256_fmadd_ps(av, b1, c11);
+      av = _mm256_broadcast_ss(a2 + p);
+      c20 = _mm256_fmadd_ps(av, b0, c20);
+      c21 = _mm256_fmadd_ps(av, b1, c21);
+      av = _mm256_broadcast_ss(a3 + p);
+      c30 = _mm256_fmadd_ps(av, b0, c30);
+      c31 = _mm256_fmadd_ps(av, b1, c31);
+      av = _mm256_broadcast_ss(a4 + p);
+      c40 = _mm256_fmadd_ps(av, b0, c40);
+      c41 = _mm256_fmadd_ps(av, b1, c41);
+      av = _mm256_broadcast_ss(a5 + p);
+      c50 = _mm256_fmadd_ps(av, b0, c50);
+      c51 = _mm256_fmadd_ps(av, b1, c51);
+    }
+    left -= run;
+    if (left == 0) break;
+    table += MR;
+    run = cg < left ? cg : left;
   }
+  const __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  store_tile_6x16(acc, c, ldc, mr, nr, e);
 }
 
 size_t tsr_f32_conv2d_igemm_workspace_bytes__avx2(void) {
-  return (size_t)(MC * KC + MR * KC) * sizeof(float) + 128;
+  return (size_t)KC * sizeof(float) + TABLE_PTRS * sizeof(float *) + 128;
 }
 
 void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
@@ -64,14 +116,31 @@ void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, siz
                                      float *y, size_t ldy, void *workspace) {
   const size_t cg = c / groups, k = r * s * cg, npad = (kg + NR - 1) / NR * NR;
   const geometry g = {h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, cg, group * cg, x};
-  float *ap = align64(workspace), *rows = ap + MC * KC;
-  for (size_t pc = 0; pc < k; pc += KC) {
-    const size_t kc = k - pc < KC ? k - pc : KC;
-    const epilogue e = {1.0f, 0.0f, pc == 0, pc + kc == k, NULL, relu};
-    for (size_t ic = p0; ic < p1; ic += MC) {
-      const size_t mc = p1 - ic < MC ? p1 - ic : MC;
-      pack_a_conv(&g, ic, mc, pc, kc, rows, ap);
-      macro_kernel(mc, kg, kc, ap, packed + pc * npad, y + ic * ldy, ldy, e, bias);
+  float *zero = align64(workspace);
+  const float **table = (const float **)(zero + KC);
+  memset(zero, 0, KC * sizeof(float));
+  /* A k block spans at most KC / cg + 2 taps (partial ones at both ends); the pixel block is as many tiles as fit. */
+  const size_t max_taps = KC / cg + 2 < r * s ? KC / cg + 2 : r * s;
+  size_t tiles = TABLE_PTRS / (MR * max_taps);
+  if (tiles > MC / MR) tiles = MC / MR;
+  const size_t block = tiles * MR;
+  for (size_t ic = p0; ic < p1; ic += block) {
+    const size_t mc = p1 - ic < block ? p1 - ic : block;
+    for (size_t pc = 0; pc < k; pc += KC) {
+      const size_t kc = k - pc < KC ? k - pc : KC;
+      const size_t t0 = pc / cg, ch0 = pc % cg, taps = (pc + kc - 1) / cg - t0 + 1;
+      const size_t stride = taps * MR;
+      for (size_t i = 0; i < mc; i += MR) tap_pointers(&g, ic + i, p1, t0, taps, ch0, zero, table + i / MR * stride);
+      epilogue e = {1.0f, 0.0f, pc == 0, pc + kc == k, NULL, relu};
+      const float *bp = packed + pc * npad;
+      for (size_t j = 0; j < kg; j += NR) {
+        const size_t nr = kg - j < NR ? kg - j : NR;
+        e.bias = bias ? bias + j : NULL;
+        for (size_t i = 0; i < mc; i += MR) {
+          const size_t mr = mc - i < MR ? mc - i : MR;
+          tile_6x16(table + i / MR * stride, cg, ch0, kc, bp + j * kc, y + (ic + i) * ldy + j, ldy, mr, nr, &e);
+        }
+      }
     }
   }
 }

@@ -81,6 +81,28 @@ static inline __attribute__((always_inline)) __m256 finish(__m256 ab, const floa
   return x;
 }
 
+/* Finishes (epilogue e) and stores the top-left mr x nr of a 6x16 accumulator tile into C. */
+static inline __attribute__((always_inline)) void store_tile_6x16(const __m256 acc[MR][2], float *c, size_t ldc, size_t mr,
+                                                                  size_t nr, const epilogue *e) {
+  if (nr == NR) {
+    const __m256i all = _mm256_set1_epi32(-1);
+    for (size_t r = 0; r < mr; r++) {
+      float *cr = c + r * ldc;
+      const __m256 x0 = finish(acc[r][0], cr, all, 0, e, e->bias);
+      const __m256 x1 = finish(acc[r][1], cr + 8, all, 0, e, e->bias ? e->bias + 8 : NULL);
+      _mm256_storeu_ps(cr, x0);
+      _mm256_storeu_ps(cr + 8, x1);
+    }
+  } else { /* right edge: masked loads and stores touch only the nr valid columns */
+    const __m256i m0 = tsr_avx2_tail_mask(nr < 8 ? nr : 8), m1 = tsr_avx2_tail_mask(nr > 8 ? nr - 8 : 0);
+    for (size_t r = 0; r < mr; r++) {
+      float *cr = c + r * ldc;
+      _mm256_maskstore_ps(cr, m0, finish(acc[r][0], cr, m0, 1, e, e->bias));
+      if (nr > 8) _mm256_maskstore_ps(cr + 8, m1, finish(acc[r][1], cr + 8, m1, 1, e, e->bias ? e->bias + 8 : NULL));
+    }
+  }
+}
+
 /* C tile (mr x nr, mr <= 6, nr <= 16) from kc steps of packed A (6 per step) and packed B (16 per step). */
 static inline void ukernel_6x16(size_t kc, const float *restrict a, const float *restrict b, float *c, size_t ldc,
                          size_t mr, size_t nr, const epilogue *e) {
@@ -110,23 +132,7 @@ static inline void ukernel_6x16(size_t kc, const float *restrict a, const float 
     c51 = _mm256_fmadd_ps(av, b1, c51);
   }
   const __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-  if (nr == NR) {
-    const __m256i all = _mm256_set1_epi32(-1);
-    for (size_t r = 0; r < mr; r++) {
-      float *cr = c + r * ldc;
-      const __m256 x0 = finish(acc[r][0], cr, all, 0, e, e->bias);
-      const __m256 x1 = finish(acc[r][1], cr + 8, all, 0, e, e->bias ? e->bias + 8 : NULL);
-      _mm256_storeu_ps(cr, x0);
-      _mm256_storeu_ps(cr + 8, x1);
-    }
-  } else { /* right edge: masked loads and stores touch only the nr valid columns */
-    const __m256i m0 = tsr_avx2_tail_mask(nr < 8 ? nr : 8), m1 = tsr_avx2_tail_mask(nr > 8 ? nr - 8 : 0);
-    for (size_t r = 0; r < mr; r++) {
-      float *cr = c + r * ldc;
-      _mm256_maskstore_ps(cr, m0, finish(acc[r][0], cr, m0, 1, e, e->bias));
-      if (nr > 8) _mm256_maskstore_ps(cr + 8, m1, finish(acc[r][1], cr + 8, m1, 1, e, e->bias ? e->bias + 8 : NULL));
-    }
-  }
+  store_tile_6x16(acc, c, ldc, mr, nr, e);
 }
 
 /* All micro-tiles of one (mc x nc) block of C from packed A (mc x kc) and packed B (kc x nc). */

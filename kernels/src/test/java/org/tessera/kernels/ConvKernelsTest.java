@@ -71,6 +71,10 @@ class ConvKernelsTest {
         Object[][] cases = {
                 {Conv2dShape.of(2, 9, 11, 67, 31, 1, 1, 0), Algorithm.GEMM_1X1},
                 {Conv2dShape.of(1, 1, 1, 1, 1, 1, 1, 0), Algorithm.GEMM_1X1},
+                {Conv2dShape.of(1, 5, 7, 300, 17, 1, 1, 0), Algorithm.GEMM_1X1},                         // k blocks of 256 + 44 channels
+                // implicit GEMM: k blocks that cut a tap's channels (c > 256), and many taps per block (smaller pixel blocks)
+                {Conv2dShape.of(1, 4, 5, 300, 20, 3, 1, 1), Algorithm.IM2COL},
+                {new Conv2dShape(2, 13, 12, 1, 18, 11, 11, 1, 1, 5, 5, 5, 5, 1, 1, 1), Algorithm.IM2COL},    // 121 taps, 2 x 156 pixels
                 {new Conv2dShape(1, 17, 13, 67, 67, 5, 5, 2, 1, 2, 1, 0, 3, 2, 1, 67), Algorithm.DEPTHWISE},
                 {new Conv2dShape(2, 8, 9, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 40), Algorithm.DEPTHWISE}, // 32 + 8 channels
                 {new Conv2dShape(1, 5, 5, 3, 3, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 3), Algorithm.DEPTHWISE},   // taps past both edges
