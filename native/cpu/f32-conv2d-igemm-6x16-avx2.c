@@ -111,9 +111,9 @@ size_t tsr_f32_conv2d_igemm_workspace_bytes__avx2(void) {
 
 void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
                                      size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
-                                     size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t p0,
-                                     size_t p1, const float *x, const float *packed, const float *bias, int relu,
-                                     float *y, size_t ldy, void *workspace) {
+                                     size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t j0,
+                                     size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
+                                     const float *bias, int relu, float *y, size_t ldy, void *workspace) {
   const size_t cg = c / groups, k = r * s * cg, npad = (kg + NR - 1) / NR * NR;
   const geometry g = {h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, cg, group * cg, x};
   float *zero = align64(workspace);
@@ -133,8 +133,8 @@ void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, siz
       for (size_t i = 0; i < mc; i += MR) tap_pointers(&g, ic + i, p1, t0, taps, ch0, zero, table + i / MR * stride);
       epilogue e = {1.0f, 0.0f, pc == 0, pc + kc == k, NULL, relu};
       const float *bp = packed + pc * npad;
-      for (size_t j = 0; j < kg; j += NR) {
-        const size_t nr = kg - j < NR ? kg - j : NR;
+      for (size_t j = j0; j < j1; j += NR) {
+        const size_t nr = j1 - j < NR ? j1 - j : NR;
         e.bias = bias ? bias + j : NULL;
         for (size_t i = 0; i < mc; i += MR) {
           const size_t mr = mc - i < MR ? mc - i : MR;

@@ -75,6 +75,11 @@ class ConvKernelsTest {
                 // implicit GEMM: k blocks that cut a tap's channels (c > 256), and many taps per block (smaller pixel blocks)
                 {Conv2dShape.of(1, 4, 5, 300, 20, 3, 1, 1), Algorithm.IM2COL},
                 {new Conv2dShape(2, 13, 12, 1, 18, 11, 11, 1, 1, 5, 5, 5, 5, 1, 1, 1), Algorithm.IM2COL},    // 121 taps, 2 x 156 pixels
+                // implicit GEMM over the pool (2+ threads): filter panels per thread (6 panels, 11 tiles), pixel ranges
+                // against filters packed by the caller (3 panels), and against filters all threads pack (216K floats)
+                {Conv2dShape.of(1, 7, 9, 70, 90, 3, 1, 1), Algorithm.IM2COL},
+                {Conv2dShape.of(2, 20, 20, 16, 40, 3, 1, 1), Algorithm.IM2COL},
+                {Conv2dShape.of(2, 10, 10, 300, 70, 3, 1, 1), Algorithm.IM2COL},
                 {new Conv2dShape(1, 17, 13, 67, 67, 5, 5, 2, 1, 2, 1, 0, 3, 2, 1, 67), Algorithm.DEPTHWISE},
                 {new Conv2dShape(2, 8, 9, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 40), Algorithm.DEPTHWISE}, // 32 + 8 channels
                 {new Conv2dShape(1, 5, 5, 3, 3, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 3), Algorithm.DEPTHWISE},   // taps past both edges

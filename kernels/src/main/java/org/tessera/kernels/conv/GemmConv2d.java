@@ -210,35 +210,57 @@ public final class GemmConv2d extends CheckedConv {
         return implicit != null && (long) s.n() * s.outH() * s.outW() <= Integer.MAX_VALUE;
     }
 
-    /** Per group: the filters packed once into a buffer the threads share, then pixel ranges over the pool. */
+    /**
+     * Per group, one of three schedules over the pool: when 6-pixel tiles do not share out evenly but 16-column
+     * filter panels do (few pixels, many filters: 14x14x256 has 33 tiles, 16 panels; 2 threads: 163 -> 172
+     * GFLOP/s), each thread packs its own panels and runs every pixel against them; otherwise pixel ranges, against filters packed by the caller when
+     * they are small ({@link #SERIAL_PACK_FLOATS}) or by all threads into one shared buffer. The first two wake
+     * the pool once per group, the last twice.
+     */
     private void implicitGemm(Conv2dShape s, Storage x, long xOff, Storage w, long wOff, Storage bias, long biasOff,
                               Storage y, long yOff, boolean relu) {
         int pixels = s.n() * s.outH() * s.outW(), kg = s.k() / s.groups();
         MemorySegment packed = scratch(2, 4 * implicit.packedFloats(s)).segment();
         MemorySegment xs = ((HostStorage) x).segment(), ws = ((HostStorage) w).segment(), ys = ((HostStorage) y).segment();
         MemorySegment bs = bias == null ? null : ((HostStorage) bias).segment();
-        boolean parallel = s.flops() >= MIN_PARALLEL_FLOPS;
+        WorkerPool pool = WorkerPool.shared();
+        int threads = s.flops() >= MIN_PARALLEL_FLOPS ? pool.threads() : 1, mr = implicit.mr(), nr = implicit.nr();
+        int tiles = (pixels + mr - 1) / mr, panels = (kg + nr - 1) / nr;
+        // pixel ranges unless they leave the busiest thread 2% over the average (filter panels per thread read all
+        // of x in every thread: 2 threads, FMNIST conv2, 64 x 14 x 14 pixels: 172 GFLOP/s by pixels, 159 by panels)
+        boolean byColumns = threads > 1 && unevenness(tiles, threads) > 1.02 && unevenness(panels, threads) < unevenness(tiles, threads);
         for (int g = 0; g < s.groups(); g++) {
             final int group = g;
-            if (!parallel) {
+            if (threads == 1) {
                 implicit.packFilters(s, ws, wOff, g, 0, kg, packed);
-                implicit.rows(s, xs, xOff, g, packed, bs, biasOff, ys, yOff, relu, 0, pixels);
-                continue;
-            }
-            WorkerPool pool = WorkerPool.shared();
-            if (implicit.packedFloats(s) <= SERIAL_PACK_FLOATS) { // one wake-up of the pool, not two
+                implicit.rows(s, xs, xOff, g, packed, bs, biasOff, ys, yOff, relu, 0, kg, 0, pixels);
+            } else if (byColumns) {
+                int tasks = Math.min(threads, panels);
+                pool.parallelFor(tasks, t -> {
+                    int j0 = Math.min(kg, panels * t / tasks * nr), j1 = Math.min(kg, panels * (t + 1) / tasks * nr);
+                    if (j0 >= j1) return;
+                    implicit.packFilters(s, ws, wOff, group, j0, j1, packed);
+                    implicit.rows(s, xs, xOff, group, packed, bs, biasOff, ys, yOff, relu, j0, j1, 0, pixels);
+                });
+            } else if (implicit.packedFloats(s) <= SERIAL_PACK_FLOATS) {
                 implicit.packFilters(s, ws, wOff, g, 0, kg, packed);
-                int mr = implicit.mr(), tiles = (pixels + mr - 1) / mr, tasks = Math.min(pool.threads(), tiles);
+                int tasks = Math.min(threads, tiles);
                 pool.parallelFor(tasks, t -> {
                     int p0 = (int) Math.min(pixels, (long) tiles * t / tasks * mr), p1 = (int) Math.min(pixels, (long) tiles * (t + 1) / tasks * mr);
-                    if (p0 < p1) implicit.rows(s, xs, xOff, group, packed, bs, biasOff, ys, yOff, relu, p0, p1);
+                    if (p0 < p1) implicit.rows(s, xs, xOff, group, packed, bs, biasOff, ys, yOff, relu, 0, kg, p0, p1);
                 });
-                continue;
+            } else {
+                SharedPackedB.run(pool, pixels, kg, kg, mr, nr,
+                        (jc, nc, j0, j1) -> implicit.packFilters(s, ws, wOff, group, j0, j1, packed),
+                        (jc, nc, p0, p1) -> implicit.rows(s, xs, xOff, group, packed, bs, biasOff, ys, yOff, relu, 0, kg, p0, p1));
             }
-            SharedPackedB.run(pool, pixels, kg, kg, implicit.mr(), implicit.nr(),
-                    (jc, nc, j0, j1) -> implicit.packFilters(s, ws, wOff, group, j0, j1, packed),
-                    (jc, nc, p0, p1) -> implicit.rows(s, xs, xOff, group, packed, bs, biasOff, ys, yOff, relu, p0, p1));
         }
+    }
+
+    /** How much longer the busiest of {@code threads} runs than the average when {@code units} are shared out whole. */
+    private static double unevenness(int units, int threads) {
+        int parts = Math.min(units, threads);
+        return (double) ((units + parts - 1) / parts) * threads / units;
     }
 
     private void pointwise(Conv2dShape s, Storage x, long xOff, Storage w, long wOff, Storage bias, long biasOff,

@@ -24,7 +24,10 @@ public interface ImplicitGemmConv2d {
     /** Packs filters [j0, j1) (within the group, j0 a multiple of {@link #nr}) of group g into packed. */
     void packFilters(Conv2dShape shape, MemorySegment w, long wOffset, int g, int j0, int j1, MemorySegment packed);
 
-    /** Output pixels [p0, p1) of group g: y's group columns = act(patches * filters^T + bias). */
+    /**
+     * Output pixels [p0, p1) of group g, the group's output channels [j0, j1) (j0 a multiple of {@link #nr}, their
+     * filters packed): y = act(patches * filters^T + bias).
+     */
     void rows(Conv2dShape shape, MemorySegment x, long xOffset, int g, MemorySegment packed, MemorySegment bias, long biasOffset,
-              MemorySegment y, long yOffset, boolean relu, long p0, long p1);
+              MemorySegment y, long yOffset, boolean relu, int j0, int j1, long p0, long p1);
 }

@@ -93,6 +93,7 @@ final class NativeCpu {
                                                        @Cast("size_t") long dilW, @Cast("size_t") long outH,
                                                        @Cast("size_t") long outW, @Cast("size_t") long groups,
                                                        @Cast("size_t") long group, @Cast("size_t") long kg,
+                                                       @Cast("size_t") long j0, @Cast("size_t") long j1,
                                                        @Cast("size_t") long p0, @Cast("size_t") long p1,
                                                        @Cast("const float*") long x, @Cast("const float*") long packed,
                                                        @Cast("const float*") long bias, int relu, @Cast("float*") long y,

@@ -44,10 +44,10 @@ final class NativeImplicitGemmConv2d implements ImplicitGemmConv2d {
 
     @Override
     public void rows(Conv2dShape s, MemorySegment x, long xOff, int g, MemorySegment packed, MemorySegment bias, long biasOff,
-                     MemorySegment y, long yOff, boolean relu, long p0, long p1) {
+                     MemorySegment y, long yOff, boolean relu, int j0, int j1, long p0, long p1) {
         int kg = s.k() / s.groups();
         NativeCpu.tsr_f32_conv2d_igemm_6x16__avx2(s.h(), s.w(), s.c(), s.r(), s.s(), s.strideH(), s.strideW(), s.padTop(), s.padLeft(),
-                s.dilationH(), s.dilationW(), s.outH(), s.outW(), s.groups(), g, kg, p0, p1, x.address() + 4 * xOff, packed.address(),
+                s.dilationH(), s.dilationW(), s.outH(), s.outW(), s.groups(), g, kg, j0, j1, p0, p1, x.address() + 4 * xOff, packed.address(),
                 bias == null ? 0 : bias.address() + 4 * (biasOff + (long) g * kg), relu ? 1 : 0,
                 y.address() + 4 * (yOff + (long) g * kg), s.k(), WORKSPACE.get().address());
     }
