@@ -28,6 +28,7 @@ import org.tessera.kernels.spi.ConvKernels;
 import org.tessera.kernels.spi.Int8Input;
 import org.tessera.kernels.spi.Int8Output;
 import org.tessera.kernels.spi.OpFamily;
+import org.tessera.kernels.spi.PackedF32Filters;
 import org.tessera.kernels.spi.PackedInt8Filters;
 
 /**
@@ -45,9 +46,10 @@ import org.tessera.kernels.spi.PackedInt8Filters;
 public class ConvBench {
     /**
      * {@code -i8}: the int8 convolution (u8 activations, 7-bit s8 filters, requantized u8 output) on that backend;
-     * {@code onednn-i8}: oneDNN's u8 x s8 convolution to raw s32.
+     * {@code onednn-i8}: oneDNN's u8 x s8 convolution to raw s32; {@code -packed}: f32 with the filters packed
+     * once in set-up ({@code ConvKernels.packF32Filters}), as oneDNN's are reordered once.
      */
-    @Param({"native", "java", "onednn", "native-i8", "java-i8", "onednn-i8"})
+    @Param({"native", "java", "onednn", "native-packed", "native-i8", "java-i8", "onednn-i8"})
     public String backend;
 
     @Param({"1", "2"})
@@ -61,9 +63,12 @@ public class ConvBench {
     private Conv2dParams params;
     private OneDnnConv onednn;
     private ConvKernels int8;
-    private Conv2dShape int8Shape;
+    private Conv2dShape int8Shape; // the shape of the calls through the kernel SPI (int8 and packed f32)
     private HostStorage xq, yq, bq;
     private PackedInt8Filters filters;
+    private ConvKernels f32;
+    private PackedF32Filters f32Filters;
+    private HostStorage xs, bs, ys;
     private final Int8Input xIn = Int8Input.u8(0.02f, 128);
     private final Int8Output yOut = Int8Output.u8(0.05f, 0, false);
 
@@ -98,6 +103,10 @@ public class ConvBench {
             setUpInt8(s, rnd);
             return;
         }
+        if (backend.endsWith("-packed")) {
+            setUpPacked(s, xv, wv, bv);
+            return;
+        }
         if (backend.equals("onednn")) {
             onednn = new OneDnnConv(s, xv, wv, bv, threads);
             onednn.run();
@@ -108,6 +117,26 @@ public class ConvBench {
         ops = Ops.on(backend);
         y = ops.conv2d(x, w, bias, params, Activation.IDENTITY);
         System.out.println(backend + " kernel: " + ops.convKernelId(x, w, params));
+    }
+
+    /** f32 through the kernel SPI, filters packed once in set-up as an inference server would. */
+    private void setUpPacked(Conv2dShape s, float[] xv, float[] wv, float[] bv) {
+        f32 = Tessera.backend(backend.substring(0, backend.indexOf('-'))).kernels(OpFamily.CONV).kernels();
+        int8Shape = s;
+        xs = storage(xv);
+        bs = storage(bv);
+        ys = HostStorage.allocate(4L * s.n() * s.outH() * s.outW() * s.k());
+        try (HostStorage ws = storage(wv)) {
+            f32Filters = f32.packF32Filters(s, ws, 0);
+        }
+        f32.conv2dF32(s, xs, 0, f32Filters, bs, 0, ys, 0, false);
+        System.out.println(backend + " kernel: " + f32.kernelId(s));
+    }
+
+    private static HostStorage storage(float[] v) {
+        HostStorage h = HostStorage.allocate(4L * v.length);
+        MemorySegment.copy(v, 0, h.segment(), ValueLayout.JAVA_FLOAT, 0, v.length);
+        return h;
     }
 
     /** int8 through the kernel SPI, filters packed once in setup as an inference server would. */
@@ -177,6 +206,10 @@ public class ConvBench {
 
     @Benchmark
     public Object conv() {
+        if (f32 != null) {
+            f32.conv2dF32(int8Shape, xs, 0, f32Filters, bs, 0, ys, 0, false);
+            return ys;
+        }
         if (int8 != null) {
             int8.conv2dInt8(int8Shape, xIn, xq, 0, filters, yOut, bq, 0, yq, 0);
             return yq;
@@ -191,6 +224,12 @@ public class ConvBench {
     @TearDown(Level.Trial)
     public void tearDown() {
         if (onednn != null) onednn.close();
+        if (f32Filters != null) {
+            f32Filters.close();
+            xs.close();
+            bs.close();
+            ys.close();
+        }
         if (filters != null) {
             filters.close();
             xq.close();

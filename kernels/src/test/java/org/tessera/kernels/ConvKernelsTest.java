@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.EnumSet;
@@ -20,6 +21,7 @@ import org.tessera.kernels.conv.GemmConv2d.Algorithm;
 import org.tessera.kernels.spi.Conv2dShape;
 import org.tessera.kernels.spi.ConvKernels;
 import org.tessera.kernels.spi.OpFamily;
+import org.tessera.kernels.spi.PackedF32Filters;
 import org.tessera.testing.ConvReference;
 import org.tessera.testing.HostKernels;
 import org.tessera.testing.HostKernels.Variant;
@@ -368,6 +370,69 @@ class ConvKernelsTest {
     private static float[] tail(HostStorage s, int from) {
         float[] all = TestData.floats(s);
         return java.util.Arrays.copyOfRange(all, from, all.length);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void packedFiltersGiveThePlainResultBitForBit(Variant<ConvKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        ConvKernels k = v.kernels();
+        // every algorithm, and each schedule of the implicit GEMM; the second of a pair reuses the first's filters
+        // on another input size
+        Conv2dShape[][] pairs = {
+                {Conv2dShape.of(2, 9, 11, 67, 31, 1, 1, 0), Conv2dShape.of(1, 2, 3, 67, 31, 1, 1, 0)},     // 1x1: implicit, then small-m GEMM
+                {Conv2dShape.of(1, 7, 9, 70, 90, 3, 1, 1), Conv2dShape.of(3, 8, 5, 70, 90, 3, 1, 1)},      // filter panels per thread, pixel ranges
+                {Conv2dShape.of(2, 10, 10, 300, 70, 3, 1, 1), Conv2dShape.of(1, 3, 4, 300, 70, 3, 1, 1)},  // 216K packed floats; one thread
+                {new Conv2dShape(2, 10, 12, 6, 10, 3, 3, 1, 2, 1, 0, 2, 1, 1, 2, 2), new Conv2dShape(1, 5, 5, 6, 10, 3, 3, 1, 2, 1, 0, 2, 1, 1, 2, 2)},
+                {new Conv2dShape(2, 9, 10, 13, 13, 3, 3, 2, 2, 0, 1, 2, 0, 1, 1, 13), new Conv2dShape(1, 4, 4, 13, 13, 3, 3, 2, 2, 0, 1, 2, 0, 1, 1, 13)},
+                {Conv2dShape.of(2, 28, 28, 1, 32, 3, 1, 1), Conv2dShape.of(1, 5, 6, 1, 32, 3, 1, 1)},      // short patch: direct kernel
+        };
+        for (Conv2dShape[] pair : pairs) {
+            int wLen = pair[0].k() * pair[0].r() * pair[0].s() * (pair[0].c() / pair[0].groups()), wOff = rnd.nextInt(4);
+            try (HostStorage ws = TestData.storage(TestData.floats(rnd, wOff + wLen));
+                 PackedF32Filters packed = k.packF32Filters(pair[0], ws, wOff)) {
+                for (Conv2dShape s : pair) {
+                    int xLen = s.n() * s.h() * s.w() * s.c(), yLen = s.n() * s.outH() * s.outW() * s.k();
+                    boolean relu = rnd.nextBoolean();
+                    try (HostStorage xs = TestData.storage(TestData.floats(rnd, xLen)); HostStorage bs = TestData.storage(TestData.floats(rnd, s.k()));
+                         HostStorage plain = TestData.poisoned(yLen); HostStorage viaPacked = TestData.poisoned(yLen)) {
+                        k.conv2dF32(s, xs, 0, ws, wOff, bs, 0, plain, 0, relu);
+                        k.conv2dF32(s, xs, 0, packed, bs, 0, viaPacked, 0, relu);
+                        float[] expected = TestData.floats(plain), actual = TestData.floats(viaPacked);
+                        for (int i = 0; i < yLen; i++) {
+                            if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i])) {
+                                fail(k.kernelId(s) + " " + s + ": packed filters gave " + actual[i] + " at " + i + ", plain " + expected[i]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void badPackedFiltersAreClearExceptions(Variant<ConvKernels> v) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        Conv2dShape s = Conv2dShape.of(1, 5, 5, 3, 4, 3, 1, 1);
+        ConvKernels k = v.kernels();
+        try (HostStorage x = HostStorage.allocate(4L * 75); HostStorage w = HostStorage.allocate(4L * 108);
+             HostStorage y = HostStorage.allocate(4L * 100); HostStorage small = HostStorage.allocate(4L * 99);
+             HostStorage y5 = HostStorage.allocate(4L * 125)) {
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.packF32Filters(s, small, 0)), "w");
+            PackedF32Filters f = k.packF32Filters(s, w, 0);
+            assertMessage(assertThrows(IllegalArgumentException.class,
+                    () -> k.conv2dF32(Conv2dShape.of(1, 5, 5, 3, 5, 3, 1, 1), x, 0, f, null, 0, y5, 0, false)), "k=4");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dF32(s, x, 0, f, null, 0, small, 0, false)), "y");
+            assertMessage(assertThrows(IllegalArgumentException.class, () -> k.conv2dF32(s, y, 0, f, null, 0, y, 0, false)), "overlaps");
+            ConvKernels other = HostKernels.of(OpFamily.CONV, c -> c.kernelId(s)).stream().map(Variant::kernels)
+                    .filter(o -> o != null && o != k).findFirst().orElse(null);
+            if (other != null) {
+                assertMessage(assertThrows(IllegalArgumentException.class, () -> other.conv2dF32(s, x, 0, f, null, 0, y, 0, false)), "other");
+            }
+            f.close();
+            assertThrows(IllegalStateException.class, () -> k.conv2dF32(s, x, 0, f, null, 0, y, 0, false));
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -14,6 +14,7 @@ import org.tessera.kernels.spi.F32GemmKernels;
 import org.tessera.kernels.spi.Int8GemmKernels;
 import org.tessera.kernels.spi.Int8Input;
 import org.tessera.kernels.spi.Int8Output;
+import org.tessera.kernels.spi.PackedF32Filters;
 import org.tessera.kernels.spi.PackedInt8Filters;
 
 /**
@@ -219,9 +220,17 @@ public final class GemmConv2d extends CheckedConv {
      */
     private void implicitGemm(Conv2dShape s, Storage x, long xOff, Storage w, long wOff, Storage bias, long biasOff,
                               Storage y, long yOff, boolean relu) {
+        implicitGemm(s, x, xOff, ((HostStorage) w).segment(), wOff, null, bias, biasOff, y, yOff, relu);
+    }
+
+    /** The implicit GEMM on filters w, or, when {@code prepacked} is not null, on every group's filters packed there already. */
+    private void implicitGemm(Conv2dShape s, Storage x, long xOff, MemorySegment ws, long wOff, MemorySegment prepacked, Storage bias,
+                              long biasOff, Storage y, long yOff, boolean relu) {
         int pixels = s.n() * s.outH() * s.outW(), kg = s.k() / s.groups();
-        MemorySegment packed = scratch(2, 4 * implicit.packedFloats(s)).segment();
-        MemorySegment xs = ((HostStorage) x).segment(), ws = ((HostStorage) w).segment(), ys = ((HostStorage) y).segment();
+        long perGroup = implicit.packedFloats(s);
+        boolean pack = prepacked == null;
+        MemorySegment scratch = pack ? scratch(2, 4 * perGroup).segment() : null;
+        MemorySegment xs = ((HostStorage) x).segment(), ys = ((HostStorage) y).segment();
         MemorySegment bs = bias == null ? null : ((HostStorage) bias).segment();
         WorkerPool pool = WorkerPool.shared();
         int threads = s.flops() >= MIN_PARALLEL_FLOPS ? pool.threads() : 1, mr = implicit.mr(), nr = implicit.nr();
@@ -231,19 +240,20 @@ public final class GemmConv2d extends CheckedConv {
         boolean byColumns = threads > 1 && unevenness(tiles, threads) > 1.02 && unevenness(panels, threads) < unevenness(tiles, threads);
         for (int g = 0; g < s.groups(); g++) {
             final int group = g;
+            MemorySegment packed = pack ? scratch : prepacked.asSlice(4 * perGroup * g, 4 * perGroup);
             if (threads == 1) {
-                implicit.packFilters(s, ws, wOff, g, 0, kg, packed);
+                if (pack) implicit.packFilters(s, ws, wOff, g, 0, kg, packed);
                 implicit.rows(s, xs, xOff, g, packed, bs, biasOff, ys, yOff, relu, 0, kg, 0, pixels);
             } else if (byColumns) {
                 int tasks = Math.min(threads, panels);
                 pool.parallelFor(tasks, t -> {
                     int j0 = Math.min(kg, panels * t / tasks * nr), j1 = Math.min(kg, panels * (t + 1) / tasks * nr);
                     if (j0 >= j1) return;
-                    implicit.packFilters(s, ws, wOff, group, j0, j1, packed);
+                    if (pack) implicit.packFilters(s, ws, wOff, group, j0, j1, packed);
                     implicit.rows(s, xs, xOff, group, packed, bs, biasOff, ys, yOff, relu, j0, j1, 0, pixels);
                 });
-            } else if (implicit.packedFloats(s) <= SERIAL_PACK_FLOATS) {
-                implicit.packFilters(s, ws, wOff, g, 0, kg, packed);
+            } else if (!pack || perGroup <= SERIAL_PACK_FLOATS) {
+                if (pack) implicit.packFilters(s, ws, wOff, g, 0, kg, packed);
                 int tasks = Math.min(threads, tiles);
                 pool.parallelFor(tasks, t -> {
                     int p0 = (int) Math.min(pixels, (long) tiles * t / tasks * mr), p1 = (int) Math.min(pixels, (long) tiles * (t + 1) / tasks * mr);
@@ -254,6 +264,47 @@ public final class GemmConv2d extends CheckedConv {
                         (jc, nc, j0, j1) -> implicit.packFilters(s, ws, wOff, group, j0, j1, packed),
                         (jc, nc, p0, p1) -> implicit.rows(s, xs, xOff, group, packed, bs, biasOff, ys, yOff, relu, 0, kg, p0, p1));
             }
+        }
+    }
+
+    /** Whether this shape runs on the implicit GEMM (1x1 layers included). */
+    private boolean runsImplicit(Conv2dShape s) {
+        return switch (algorithm(s)) {
+            case GEMM_1X1 -> useImplicit1x1(s);
+            case DEPTHWISE -> false;
+            case IM2COL -> !useDirect(s) && useImplicit(s);
+        };
+    }
+
+    @Override
+    protected PackedF32Filters pack(Conv2dShape s, Storage w, long wOff) {
+        long len = (long) s.k() * s.r() * s.s() * (s.c() / s.groups()), perGroup = implicit == null ? 0 : implicit.packedFloats(s);
+        int kg = s.k() / s.groups();
+        MemorySegment ws = ((HostStorage) w).segment();
+        HostStorage plain = HostStorage.allocate(4 * len), packed = null;
+        try {
+            MemorySegment.copy(ws, 4 * wOff, plain.segment(), 0, 4 * len);
+            if (implicit != null) {
+                packed = HostStorage.allocate(4 * perGroup * s.groups());
+                for (int g = 0; g < s.groups(); g++) {
+                    implicit.packFilters(s, ws, wOff, g, 0, kg, packed.segment().asSlice(4 * perGroup * g, 4 * perGroup));
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            plain.close();
+            if (packed != null) packed.close();
+            throw e;
+        }
+        return new PackedF32Filters(this, s.k(), s.r(), s.s(), s.c(), s.groups(), plain, packed);
+    }
+
+    @Override
+    protected void runPacked(Conv2dShape s, Storage x, long xOff, PackedF32Filters f, Storage bias, long biasOff, Storage y, long yOff,
+                             boolean relu) {
+        if (f.packed() != null && runsImplicit(s)) {
+            implicitGemm(s, x, xOff, null, 0, ((HostStorage) f.packed()).segment(), bias, biasOff, y, yOff, relu);
+        } else {
+            run(s, x, xOff, f.plain(), 0, bias, biasOff, y, yOff, relu);
         }
     }
 

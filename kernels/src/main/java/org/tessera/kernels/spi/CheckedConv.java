@@ -24,6 +24,50 @@ public abstract class CheckedConv implements ConvKernels {
     }
 
     @Override
+    public final PackedF32Filters packF32Filters(Conv2dShape shape, Storage w, long wOffset) {
+        if (shape == null) throw new NullPointerException("shape is null");
+        long wLen = filterElements(shape);
+        Checks.block("w", w, memory, Float.BYTES, wOffset, 1, wLen, wLen);
+        Storage.acquireAll(w);
+        try {
+            return pack(shape, w, wOffset);
+        } finally {
+            Storage.releaseAll(w);
+        }
+    }
+
+    @Override
+    public final void conv2dF32(Conv2dShape shape, Storage x, long xOffset, PackedF32Filters filters, Storage bias, long biasOffset,
+                                Storage y, long yOffset, boolean relu) {
+        if (shape == null) throw new NullPointerException("shape is null");
+        if (filters == null) throw new NullPointerException("filters is null");
+        if (filters.owner() != this) throw new IllegalArgumentException("filters were packed by other conv kernels; pack them with these");
+        if (!filters.fits(shape)) {
+            throw new IllegalArgumentException("filters were packed for k=" + filters.k() + " r=" + filters.r() + " s=" + filters.s() + " c="
+                    + filters.c() + " groups=" + filters.groups() + ", but the shape is " + shape);
+        }
+        long xLen = inputElements(shape), yLen = outputElements(shape);
+        Checks.block("x", x, memory, Float.BYTES, xOffset, 1, xLen, xLen);
+        if (bias != null) Checks.block("bias", bias, memory, Float.BYTES, biasOffset, 1, shape.k(), shape.k());
+        Checks.block("y", y, memory, Float.BYTES, yOffset, 1, yLen, yLen);
+        noOverlap("y", "x", x, xOffset, xLen, y, yOffset, yLen);
+        if (bias != null) noOverlap("y", "bias", bias, biasOffset, shape.k(), y, yOffset, yLen);
+        Storage.acquireAll(x, filters.plain(), filters.packed(), bias, y); // closed filters throw here
+        try {
+            runPacked(shape, x, xOffset, filters, bias, biasOffset, y, yOffset, relu);
+        } finally {
+            Storage.releaseAll(x, filters.plain(), filters.packed(), bias, y);
+        }
+    }
+
+    /** Copies (and, where the backend packs filters, packs) validated, live filters: see {@link #packF32Filters}. */
+    protected abstract PackedF32Filters pack(Conv2dShape shape, Storage w, long wOffset);
+
+    /** The convolution with this backend's packed filters, on validated, live, non-overlapping operands. */
+    protected abstract void runPacked(Conv2dShape shape, Storage x, long xOffset, PackedF32Filters filters, Storage bias, long biasOffset,
+                                      Storage y, long yOffset, boolean relu);
+
+    @Override
     public final void conv2dMaxPoolF32(Conv2dShape shape, int pool, Storage x, long xOffset, Storage w, long wOffset,
                                        Storage bias, long biasOffset, Storage y, long yOffset, boolean relu) {
         if (shape == null) throw new NullPointerException("shape is null");
