@@ -78,6 +78,58 @@ final class Convolution {
         return out;
     }
 
+    /** Filters w (k, r, s, c / groups) F32 packed once for the layer geometry p (any input size). */
+    static PackedConv pack(Selection<ConvKernels> sel, Tensor w, Conv2dParams p) {
+        requireF32Rank4("w", w);
+        Objects.requireNonNull(p, "params");
+        for (int d = 0; d < 4; d++) {
+            if (w.dim(d) > Integer.MAX_VALUE) throw new IllegalArgumentException("packConv: w dimension " + d + " exceeds 2^31-1: " + Arrays.toString(w.shape()));
+        }
+        long k = w.dim(0), r = w.dim(1), s = w.dim(2), c = w.dim(3) * p.groups();
+        if (k % p.groups() != 0) throw new IllegalArgumentException("packConv: k = " + k + " is not a multiple of groups = " + p.groups());
+        if (c > Integer.MAX_VALUE) throw new IllegalArgumentException("packConv: c = " + c + " exceeds 2^31-1");
+        // Filters do not depend on the input size: an input exactly one window large will do.
+        Conv2dShape shape = new Conv2dShape(1, (int) ((r - 1) * p.dilationH() + 1), (int) ((s - 1) * p.dilationW() + 1), (int) c, (int) k,
+                (int) r, (int) s, p.strideH(), p.strideW(), 0, 0, 0, 0, p.dilationH(), p.dilationW(), p.groups());
+        Tensor wc = Pooling.dense(w);
+        try {
+            return new PackedConv(sel.kernels().packF32Filters(shape, wc.storage(), wc.offset()), p, sel.backend());
+        } finally {
+            Pooling.release(wc, w);
+        }
+    }
+
+    /** The geometry of x (n, h, w, c) convolved with packed filters. */
+    static Conv2dShape shape(Tensor x, PackedConv w) {
+        Objects.requireNonNull(w, "w");
+        requireF32Rank4("x", x);
+        int[] win = w.window();
+        return shape(x, w.outChannels(), win[0], win[1], w.inChannels() / w.params().groups(), w.params());
+    }
+
+    /** The convolution with packed filters into out. */
+    static Tensor forward(Selection<ConvKernels> sel, Tensor x, PackedConv w, Tensor bias, Activation act, Tensor out) {
+        Objects.requireNonNull(act, "act");
+        Conv2dShape s = shape(x, w);
+        Pooling.requireShape("conv2d", "out", out, DType.F32, outShape(s));
+        requireBias(bias, s.k());
+        if (w.filters().owner() != sel.kernels()) {
+            throw new IllegalArgumentException("w was packed for the " + w.backend().name() + " backend but this op runs on "
+                    + sel.backend().name() + ": pack it with the same Ops (or backend)");
+        }
+        Tensor xc = Pooling.dense(x), bc = bias == null ? null : Pooling.dense(bias), yc = Pooling.dense(out);
+        try {
+            sel.kernels().conv2dF32(s, xc.storage(), xc.offset(), w.filters(), bc == null ? null : bc.storage(), bc == null ? 0 : bc.offset(),
+                    yc.storage(), yc.offset(), act == Activation.RELU);
+            Pooling.writeBack(yc, out);
+        } finally {
+            Pooling.release(xc, x);
+            if (bc != null) Pooling.release(bc, bias);
+            Pooling.release(yc, out);
+        }
+        return out;
+    }
+
     /** The fused convolution + max pooling kernel for one (h, w, c) example with filters w, or null (none on this backend). */
     static String maxPoolKernelId(Selection<ConvKernels> sel, long[] image, Tensor w, Conv2dParams p, int pool) {
         requireF32Rank4("w", w);

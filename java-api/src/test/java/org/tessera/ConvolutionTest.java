@@ -100,6 +100,36 @@ class ConvolutionTest {
         }
     }
 
+    /** Filters packed once give conv2d's values bit for bit, on inputs of two sizes and a strided input; misuse is a clear error. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void packedFiltersGiveTheSameValues(String backend, SplittableRandom rnd) {
+        Ops ops = ops(backend);
+        Conv2dParams p = Conv2dParams.builder().padding(1).stride(2, 1).build();
+        try (Tensor w = Tensor.of(TestData.floats(rnd, 40 * 3 * 3 * 21), 40, 3, 3, 21); Tensor b = Tensor.of(TestData.floats(rnd, 40), 40);
+             Tensor wide = Tensor.of(TestData.floats(rnd, 2 * 9 * 7 * 23), 2, 9, 7, 23);
+             Tensor other = Tensor.of(TestData.floats(rnd, 1 * 17 * 12 * 21), 1, 17, 12, 21);
+             Tensor mismatched = Tensor.allocate(org.tessera.kernels.DType.F32, 1, 5, 5, 20); PackedConv packed = ops.packConv(w, p)) {
+            for (Tensor x : new Tensor[] {wide.slice(3, 1, 22), other}) {
+                for (Activation act : new Activation[] {Activation.IDENTITY, Activation.RELU}) {
+                    try (Tensor plain = ops.conv2d(x, w, b, p, act); Tensor viaPacked = ops.conv2d(x, packed, b, act)) {
+                        assertEquals(java.util.Arrays.toString(plain.toFloatArray()), java.util.Arrays.toString(viaPacked.toFloatArray()),
+                                backend + " " + java.util.Arrays.toString(x.shape()) + " " + act);
+                    }
+                }
+            }
+            assertEquals(40, packed.outChannels());
+            message(assertThrows(IllegalArgumentException.class, () -> ops.conv2d(mismatched, packed, null, Activation.IDENTITY)), "channel mismatch");
+            boolean onJava = packed.backend().name().equals("java");
+            Ops elsewhere = !onJava ? Ops.on("java") : Tessera.backend("native").availability().available() ? Ops.on("native") : null;
+            if (elsewhere != null) {
+                message(assertThrows(IllegalArgumentException.class, () -> elsewhere.conv2d(other, packed, b, Activation.IDENTITY)), "backend");
+            }
+            packed.close();
+            assertThrows(IllegalStateException.class, () -> ops.conv2d(other, packed, b, Activation.IDENTITY));
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("backends")
     void badShapesNameTheDimension(String backend) {
