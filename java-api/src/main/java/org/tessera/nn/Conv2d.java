@@ -7,6 +7,7 @@ import org.tessera.Activation;
 import org.tessera.Conv2dParams;
 import org.tessera.Layouts;
 import org.tessera.Ops;
+import org.tessera.PackedConv;
 import org.tessera.Pool2dParams;
 import org.tessera.Tensor;
 import org.tessera.kernels.DType;
@@ -142,16 +143,17 @@ public final class Conv2d extends WeightedLayer {
         });
     }
 
+    /** The filters are packed once for the plan (no per-call packing; on native, the implicit GEMM's layout). */
     @Override
     Step compile(Ops ops, long[] inShape, String label, BatchNorm folded, Activation act) {
         Folded f = Folded.of(weight(), bias(), folded, out);
-        Tensor w;
-        try (Tensor kcrs = f.weight()) {
-            w = Layouts.filtersFromKcrs(kcrs);
+        PackedConv packed;
+        try (Tensor kcrs = f.weight(); Tensor w = Layouts.filtersFromKcrs(kcrs)) {
+            packed = ops.packConv(w, params);
         }
         Tensor b = f.bias();
-        return new Step(label, outputShape(inShape), DType.F32, (x, y) -> ops.conv2d(x, w, b, params, act, y), () -> {
-            w.close();
+        return new Step(label, outputShape(inShape), DType.F32, (x, y) -> ops.conv2d(x, packed, b, act, y), () -> {
+            packed.close();
             if (b != null) b.close();
         });
     }
