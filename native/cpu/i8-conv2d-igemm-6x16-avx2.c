@@ -8,6 +8,11 @@
  * the zero point, i.e. real zero), which the GEMM's A packing turns into a micro-panel. That saves the
  * im2col round trip through memory (for the Fashion-MNIST conv2, 14 MB written and read back per 256
  * images) and the GEMM's second pass over it. Exactness and the epilogue are the int8 GEMM's, to the bit.
+ *
+ * u8 input, reduced-range (7-bit) filters and cg a multiple of 4 skip even that gather: the vpmaddubsw kernel
+ * broadcasts 4 consecutive k bytes per row, which are then 4 channels of one pixel under one tap, so it reads
+ * them in place. A table gives, per 6-pixel tile and tap, six pointers: each pixel's run of cg channels, or
+ * a row of zero-point bytes for taps in the padding (as the f32 implicit GEMM does with zeros).
  */
 #include "tessera_i8_gemm_6x16_avx2.h"
 
@@ -45,6 +50,107 @@ static void gather_patch__avx2(const geometry *g, size_t pixel, uint8_t *dst) {
   }
 }
 
+/* One row of the tap loop: 4 u8 of row `p` at quad offset i, times both B vectors, into accumulators lo, hi. */
+#define TAP_ROW(p, lo, hi)                          \
+  "vpbroadcastd (%[" #p "],%[i]), %%ymm14\n\t"       \
+  "vpmaddubsw %%ymm12, %%ymm14, %%ymm15\n\t"        \
+  "vpmaddwd %[ones], %%ymm15, %%ymm15\n\t"          \
+  "vpaddd %%ymm15, %%ymm" #lo ", %%ymm" #lo "\n\t"  \
+  "vpmaddubsw %%ymm13, %%ymm14, %%ymm15\n\t"        \
+  "vpmaddwd %[ones], %%ymm15, %%ymm15\n\t"          \
+  "vpaddd %%ymm15, %%ymm" #hi ", %%ymm" #hi "\n\t"
+
+/*
+ * acc[12] = a 6x16 tile summed over `taps` taps of qb / 4 quads each: row r's quads of tap t start at
+ * table[t * 6 + r], the B panel's quads run on across taps. The reduced-range loop of the GEMM core, with six
+ * row pointers per tap instead of a packed panel.
+ */
+static void rr_taps_6__avx2(size_t taps, size_t qb, const uint8_t *const *table, const int8_t *bp, __m256i acc[12]) {
+  const uint8_t *p0, *p1, *p2, *p3, *p4, *p5;
+  size_t i;
+  __asm__ volatile(
+      "vpxor %%ymm0, %%ymm0, %%ymm0\n\t"
+      "vmovdqa %%ymm0, %%ymm1\n\t vmovdqa %%ymm0, %%ymm2\n\t vmovdqa %%ymm0, %%ymm3\n\t"
+      "vmovdqa %%ymm0, %%ymm4\n\t vmovdqa %%ymm0, %%ymm5\n\t vmovdqa %%ymm0, %%ymm6\n\t"
+      "vmovdqa %%ymm0, %%ymm7\n\t vmovdqa %%ymm0, %%ymm8\n\t vmovdqa %%ymm0, %%ymm9\n\t"
+      "vmovdqa %%ymm0, %%ymm10\n\t vmovdqa %%ymm0, %%ymm11\n\t"
+      "2:\n\t"
+      "mov (%[t]), %[p0]\n\t mov 8(%[t]), %[p1]\n\t mov 16(%[t]), %[p2]\n\t"
+      "mov 24(%[t]), %[p3]\n\t mov 32(%[t]), %[p4]\n\t mov 40(%[t]), %[p5]\n\t"
+      "xor %[i], %[i]\n\t"
+      "1:\n\t"
+      "vmovdqu (%[b]), %%ymm12\n\t"
+      "vmovdqu 32(%[b]), %%ymm13\n\t"
+      TAP_ROW(p0, 0, 1) TAP_ROW(p1, 2, 3) TAP_ROW(p2, 4, 5) TAP_ROW(p3, 6, 7) TAP_ROW(p4, 8, 9) TAP_ROW(p5, 10, 11)
+      "add $64, %[b]\n\t"
+      "add $4, %[i]\n\t"
+      "cmp %[qb], %[i]\n\t"
+      "jb 1b\n\t"
+      "add $48, %[t]\n\t"
+      "dec %[n]\n\t"
+      "jnz 2b\n\t"
+      "vmovdqu %%ymm0, (%[acc])\n\t vmovdqu %%ymm1, 32(%[acc])\n\t vmovdqu %%ymm2, 64(%[acc])\n\t"
+      "vmovdqu %%ymm3, 96(%[acc])\n\t vmovdqu %%ymm4, 128(%[acc])\n\t vmovdqu %%ymm5, 160(%[acc])\n\t"
+      "vmovdqu %%ymm6, 192(%[acc])\n\t vmovdqu %%ymm7, 224(%[acc])\n\t vmovdqu %%ymm8, 256(%[acc])\n\t"
+      "vmovdqu %%ymm9, 288(%[acc])\n\t vmovdqu %%ymm10, 320(%[acc])\n\t vmovdqu %%ymm11, 352(%[acc])\n\t"
+      : [t] "+r"(table), [b] "+r"(bp), [n] "+r"(taps), [p0] "=&r"(p0), [p1] "=&r"(p1), [p2] "=&r"(p2),
+        [p3] "=&r"(p3), [p4] "=&r"(p4), [p5] "=&r"(p5), [i] "=&r"(i)
+      : [qb] "r"(qb), [ones] "m"(*(const __m256i *)ONES16), [acc] "r"(acc)
+      : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+        "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+
+/*
+ * table[q] for q < 6: where pixel p + q reads each of the r * s taps (table[t * 6 + q]): its run of channels
+ * in x, or `pad` (cg zero-point bytes) in the padding and for pixels at or past p1.
+ */
+static void tap_pointers__avx2(const geometry *g, size_t p, size_t p1, const uint8_t *pad, const uint8_t **table) {
+  const size_t taps = g->r * g->s;
+  for (size_t q = 0; q < MR; q++) {
+    const size_t pixel = p + q;
+    if (pixel >= p1) {
+      for (size_t t = 0; t < taps; t++) table[t * MR + q] = pad;
+      continue;
+    }
+    const size_t n = pixel / (g->out_h * g->out_w), rest = pixel % (g->out_h * g->out_w);
+    const ptrdiff_t hb = (ptrdiff_t)((rest / g->out_w) * g->stride_h) - (ptrdiff_t)g->pad_top;
+    const ptrdiff_t wb = (ptrdiff_t)((rest % g->out_w) * g->stride_w) - (ptrdiff_t)g->pad_left;
+    for (size_t i = 0, t = 0; i < g->r; i++) {
+      const ptrdiff_t ih = hb + (ptrdiff_t)(i * g->dil_h);
+      for (size_t j = 0; j < g->s; j++, t++) {
+        const ptrdiff_t iw = wb + (ptrdiff_t)(j * g->dil_w);
+        const int inside = ih >= 0 && ih < (ptrdiff_t)g->h && iw >= 0 && iw < (ptrdiff_t)g->w;
+        table[t * MR + q] = inside ? g->x + ((n * g->h + (size_t)ih) * g->w + (size_t)iw) * g->c + g->c0 : pad;
+      }
+    }
+  }
+}
+
+/* Pixels [p0, p1) through the tap loop: blocks of as many tiles as the table space holds, every panel per block. */
+static void conv_taps__avx2(const geometry *g, size_t p0, size_t p1, size_t kg, const int8_t *packed, const epilogue_args *e,
+                            uint8_t *y, size_t ldy_bytes, const uint8_t **table, size_t table_ptrs, uint8_t *pad) {
+  const size_t taps = g->r * g->s, qb = g->cg, panel_bytes = taps * g->cg * NR, ob = out_bytes_of(e->out_kind);
+  size_t tiles = table_ptrs / (taps * MR);
+  if (tiles > 40) tiles = 40;
+  memset(pad, g->pad, g->cg);
+  for (size_t ic = p0; ic < p1; ic += tiles * MR) {
+    const size_t mc = p1 - ic < tiles * MR ? p1 - ic : tiles * MR;
+    for (size_t i = 0; i < mc; i += MR) tap_pointers__avx2(g, ic + i, p1, pad, table + i / MR * taps * MR);
+    for (size_t j = 0; j < kg; j += NR) {
+      panel_consts pc;
+      panel_setup(e, j, kg - j < NR ? kg - j : NR, &pc);
+      const int8_t *bp = packed + (j / NR) * panel_bytes;
+      for (size_t i = 0; i < mc; i += MR) {
+        __m256i acc[12];
+        rr_taps_6__avx2(taps, qb, table + i / MR * taps * MR, bp, acc);
+        const size_t mr = mc - i < MR ? mc - i : MR;
+        uint8_t *ct = y + (ic + i) * ldy_bytes + j * ob;
+        for (size_t r = 0; r < mr; r++) store_row(e, &pc, acc[2 * r], acc[2 * r + 1], ct + r * ldy_bytes);
+      }
+    }
+  }
+}
+
 size_t tsr_i8_conv2d_igemm_workspace_bytes__avx2(size_t k) {
   return block_rows(k) * k_pairs(k) * 4 + MR * k + 128;
 }
@@ -66,6 +172,12 @@ void tsr_i8_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size
   const size_t steps = reduced_range ? k_quads(k) : k_pairs(k);
   uint32_t *ap = (uint32_t *)(((uintptr_t)workspace + 63) & ~(uintptr_t)63);
   uint8_t *rows = (uint8_t *)(ap + mcb * steps); /* MR patches, k bytes apart */
+  /* the tap loop: its table takes the packed A space, its zero-point row the patch rows */
+  const size_t table_ptrs = mcb * steps * sizeof(uint32_t) / sizeof(uint8_t *);
+  if (reduced_range && !a_signed && cg % 4 == 0 && table_ptrs >= r * s * MR) {
+    conv_taps__avx2(&g, p0, p1, kg, packed, &e, (uint8_t *)y, ldy_bytes, (const uint8_t **)(void *)ap, table_ptrs, rows);
+    return;
+  }
   for (size_t ic = p0; ic < p1; ic += mcb) {
     const size_t mc = p1 - ic < mcb ? p1 - ic : mcb;
     for (size_t i = 0; i < mc; i += MR) {

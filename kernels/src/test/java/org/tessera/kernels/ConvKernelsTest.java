@@ -166,6 +166,33 @@ class ConvKernelsTest {
     }
 
     /**
+     * The int8 path that reads u8 input in place (7-bit filters, c / groups a multiple of 4): every output kind,
+     * zero points at both ends, extreme values, padding and dilation, partial tiles, several pixel blocks, many taps.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void int8InPlaceInputPathIsExact(Variant<ConvKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        Conv2dShape[] shapes = {
+                Conv2dShape.of(2, 14, 14, 32, 64, 3, 1, 1),                              // the Fashion-MNIST conv2, 392 pixels
+                new Conv2dShape(1, 9, 11, 8, 20, 3, 3, 2, 1, 0, 2, 1, 0, 2, 1, 1),       // strided, dilated, asymmetric pads
+                new Conv2dShape(2, 7, 9, 8, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2),        // groups 2: 4 channels each
+                new Conv2dShape(1, 13, 12, 4, 17, 11, 11, 1, 1, 5, 5, 5, 5, 1, 1, 1),    // 121 taps, 4 channels
+                Conv2dShape.of(1, 1, 1, 12, 5, 3, 1, 1),                                 // one pixel, 8 of 9 taps padding
+                Conv2dShape.of(3, 5, 5, 64, 33, 1, 1, 0)};                               // 1x1: the int8 GEMM itself
+        org.tessera.kernels.spi.Int8Output[] outs = {org.tessera.kernels.spi.Int8Output.s32(), org.tessera.kernels.spi.Int8Output.f32(true),
+                org.tessera.kernels.spi.Int8Output.u8(0.3f, 7, true), org.tessera.kernels.spi.Int8Output.s8(0.2f, -3, false)};
+        int i = 0;
+        for (Conv2dShape s : shapes) {
+            for (org.tessera.kernels.spi.Int8Output out : outs) {
+                int zp = new int[] {0, 255, 128, 37}[i++ % 4];
+                checkInt8(v.kernels(), s, org.tessera.kernels.spi.Int8Input.u8(0.02f, zp), out, rnd, false, true);
+                checkInt8(v.kernels(), s, org.tessera.kernels.spi.Int8Input.u8(0.02f, 0), out, rnd, true, true);
+            }
+        }
+    }
+
+    /**
      * int8 depthwise, every output kind with u8 and s8 input, on random and on extreme data (|x - zero point| = 255
      * against weights of -128 / 127, the largest products): channel counts around the 16-channel step, odd and
      * even tap counts (taps go in pairs), padding on every side.
@@ -196,6 +223,12 @@ class ConvKernelsTest {
 
     private static void checkInt8(ConvKernels kernels, Conv2dShape s, org.tessera.kernels.spi.Int8Input xq,
                                   org.tessera.kernels.spi.Int8Output out, SplittableRandom rnd, boolean extreme) {
+        checkInt8(kernels, s, xq, out, rnd, extreme, false);
+    }
+
+    /** As above; sevenBit: weights always in [-64, 63] (extremes: -64 / 63), the range of the vpmaddubsw kernels. */
+    private static void checkInt8(ConvKernels kernels, Conv2dShape s, org.tessera.kernels.spi.Int8Input xq,
+                                  org.tessera.kernels.spi.Int8Output out, SplittableRandom rnd, boolean extreme, boolean sevenBit) {
         int cg = s.c() / s.groups(), kg = s.k() / s.groups();
         int xLen = s.n() * s.h() * s.w() * s.c(), cols = s.r() * s.s() * cg, wLen = s.k() * cols;
         int yLen = s.n() * s.outH() * s.outW() * s.k(), yOff = rnd.nextInt(3);
@@ -204,8 +237,8 @@ class ConvKernelsTest {
         rnd.nextBytes(w);
         if (extreme) { // x the farthest from the zero point (255 - 0, or -128 - 127), weights at the ends of s8
             for (int i = 0; i < xLen; i++) x[i] = (byte) (xq.type() == DType.S8 ? -128 : 255);
-            for (int i = 0; i < wLen; i++) w[i] = (byte) (rnd.nextBoolean() ? -128 : 127);
-        } else if (rnd.nextBoolean()) {
+            for (int i = 0; i < wLen; i++) w[i] = (byte) (rnd.nextBoolean() ? (sevenBit ? -64 : -128) : (sevenBit ? 63 : 127));
+        } else if (sevenBit || rnd.nextBoolean()) {
             for (int i = 0; i < wLen; i++) w[i] >>= 1; // 7-bit: the AVX2 vpmaddubsw layout
         }
         float[] scales = new float[s.k()], bias = TestData.floats(rnd, s.k());
