@@ -115,10 +115,36 @@ final class QuantizedConv2d {
         }
         int kg = s.k() / s.groups();
         int chunk = (int) Math.min(pixels, Math.max(GemmConv2d.MIN_CHUNK_ROWS, WORKSPACE_BYTES / Math.max(cols, 1)));
-        HostStorage ws = workspace((long) chunk * cols);
-        MemorySegment xs = ((HostStorage) x).segment(), wss = ws.segment();
+        MemorySegment xs = ((HostStorage) x).segment();
         byte pad = (byte) xq.zeroPoint();
         WorkerPool pool = WorkerPool.shared();
+        int threads = pool.threads();
+        if (threads > 1 && 2.0 * pixels * cols * s.k() >= GemmConv2d.MIN_PARALLEL_FLOPS && pixels >= (long) threads * GemmConv2d.MIN_CHUNK_ROWS) {
+            // as GemmConv2d's f32 im2col: each thread takes whole chunks into its own workspace, one pool wake-up per call
+            long count = ((pixels + chunk - 1) / chunk + threads - 1) / threads * threads;
+            int rowsPer = (int) ((pixels + count - 1) / count);
+            Storage.acquireAll(x);
+            try {
+                pool.parallelFor(threads, t -> {
+                    HostStorage ws = workspace((long) rowsPer * cols);
+                    for (int g = 0; g < s.groups(); g++) {
+                        for (long ci = t; ci < count; ci += threads) {
+                            long p0 = ci * rowsPer;
+                            int rows = (int) Math.min(rowsPer, pixels - p0);
+                            if (rows <= 0) continue;
+                            Im2col.rowsBytes(s, xs, xOff, g, p0, rows, ws.segment(), 0, pad);
+                            gemm.gemm(rows, xq, ws, 0, cols, groups.get(g), out, y, yOff + p0 * s.k() + (long) g * kg, s.k(), bias,
+                                    bias == null ? 0 : biasOff + (long) g * kg);
+                        }
+                    }
+                });
+            } finally {
+                Storage.releaseAll(x);
+            }
+            return;
+        }
+        HostStorage ws = workspace((long) chunk * cols);
+        MemorySegment wss = ws.segment();
         Storage.acquireAll(x);
         try {
             for (int g = 0; g < s.groups(); g++) {

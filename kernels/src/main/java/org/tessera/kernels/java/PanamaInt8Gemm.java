@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -215,8 +216,18 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
         int za = t.aq().zeroPoint();
         float sa = t.aq().scale();
         DType type = t.out().type();
-        boolean vector = type == DType.S32 || type == DType.F32;
-        int vcols = vector ? cols / L * L : 0;
+        int vcols = cols / L * L;
+        boolean quantized = type == DType.U8 || type == DType.S8;
+        float so = t.out().scale(), flo = 0, fhi = 0;
+        int zo = 0;
+        if (quantized) { // the clamp of Int8Epilogue.store, in the float domain
+            boolean s8 = type == DType.S8;
+            zo = t.out().zeroPoint();
+            int lo = s8 ? -128 : 0, hi = s8 ? 127 : 255;
+            if (t.out().relu()) lo = Math.max(lo, zo);
+            flo = lo - zo;
+            fhi = hi - zo;
+        }
         for (int r = 0; r < mc; r++) {
             long crow = t.cOff() + (long) (ic + r) * t.ldc();
             for (int j = 0; j < vcols; j += L) {
@@ -225,6 +236,10 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
                         .sub(IntVector.fromMemorySegment(SI, t.colsums(), col * 4, ORDER).mul(za));
                 if (type == DType.S32) {
                     v.intoMemorySegment(t.c(), (crow + col) * 4, ORDER);
+                    continue;
+                }
+                if (quantized) {
+                    storeQuantized(t, v, col, crow + col, sa, so, flo, fhi, zo);
                     continue;
                 }
                 FloatVector mult = FloatVector.broadcast(S, sa).mul(FloatVector.fromMemorySegment(S, t.scales(), col * 4, ORDER));
@@ -241,6 +256,27 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
                 Int8Epilogue.store(t.out(), t.c(), crow + col, v, sa, t.scales().getAtIndex(ValueLayout.JAVA_FLOAT, col), b);
             }
         }
+    }
+
+    /** 2^23 + 2^22: adding and subtracting it rounds a float of magnitude below 2^22 to an integer, half to even. */
+    private static final float ROUNDER = 12582912f;
+    private static final VectorSpecies<Byte> BYTES = ByteVector.SPECIES_64;
+    private static final VectorMask<Byte> LANES = BYTES.indexInRange(0, L);
+
+    /**
+     * L requantized outputs at byte index {@code at}: Int8Epilogue.store's float operations lane by lane (the same
+     * fma, clamps as compare-and-select, so NaN goes to the lower bound as there, and round half to even).
+     */
+    private static void storeQuantized(Task t, IntVector v, long col, long at, float sa, float so, float flo, float fhi, int zo) {
+        FloatVector mult = FloatVector.broadcast(S, sa).mul(FloatVector.fromMemorySegment(S, t.scales(), col * 4, ORDER)).div(so);
+        FloatVector b = t.bias() == null ? FloatVector.zero(S)
+                : FloatVector.fromMemorySegment(S, t.bias(), (t.biasOff() + col) * 4, ORDER).div(so);
+        FloatVector y = ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(mult, b);
+        y = FloatVector.broadcast(S, flo).blend(y, y.compare(VectorOperators.GT, flo));
+        y = FloatVector.broadcast(S, fhi).blend(y, y.compare(VectorOperators.LT, fhi));
+        y = y.add(ROUNDER).sub(ROUNDER);
+        IntVector q = ((IntVector) y.convert(VectorOperators.F2I, 0)).add(zo);
+        ((ByteVector) q.convertShape(VectorOperators.I2B, BYTES, 0)).intoMemorySegment(t.c(), at, ORDER, LANES);
     }
 
     private static MemorySegment seg(Storage s) {
