@@ -50,15 +50,8 @@ static void gather_patch__avx2(const geometry *g, size_t pixel, uint8_t *dst) {
   }
 }
 
-/* One row of the tap loop: 4 u8 of row `p` at quad offset i, times both B vectors, into accumulators lo, hi. */
-#define TAP_ROW(p, lo, hi)                          \
-  "vpbroadcastd (%[" #p "],%[i]), %%ymm14\n\t"       \
-  "vpmaddubsw %%ymm12, %%ymm14, %%ymm15\n\t"        \
-  "vpmaddwd %[ones], %%ymm15, %%ymm15\n\t"          \
-  "vpaddd %%ymm15, %%ymm" #lo ", %%ymm" #lo "\n\t"  \
-  "vpmaddubsw %%ymm13, %%ymm14, %%ymm15\n\t"        \
-  "vpmaddwd %[ones], %%ymm15, %%ymm15\n\t"          \
-  "vpaddd %%ymm15, %%ymm" #hi ", %%ymm" #hi "\n\t"
+/* One row of the tap loop: 4 u8 of row pointer `p` at quad offset i (the core's reduced-range row). */
+#define TAP_ROW(p, lo, hi) RR_ROW_AT("(%[" #p "],%[i])", lo, hi)
 
 /*
  * acc[12] = a 6x16 tile summed over `taps` taps of qb / 4 quads each: row r's quads of tap t start at
@@ -69,11 +62,7 @@ static void rr_taps_6__avx2(size_t taps, size_t qb, const uint8_t *const *table,
   const uint8_t *p0, *p1, *p2, *p3, *p4, *p5;
   size_t i;
   __asm__ volatile(
-      "vpxor %%ymm0, %%ymm0, %%ymm0\n\t"
-      "vmovdqa %%ymm0, %%ymm1\n\t vmovdqa %%ymm0, %%ymm2\n\t vmovdqa %%ymm0, %%ymm3\n\t"
-      "vmovdqa %%ymm0, %%ymm4\n\t vmovdqa %%ymm0, %%ymm5\n\t vmovdqa %%ymm0, %%ymm6\n\t"
-      "vmovdqa %%ymm0, %%ymm7\n\t vmovdqa %%ymm0, %%ymm8\n\t vmovdqa %%ymm0, %%ymm9\n\t"
-      "vmovdqa %%ymm0, %%ymm10\n\t vmovdqa %%ymm0, %%ymm11\n\t"
+      RR_ZERO_ACC
       "2:\n\t"
       "mov (%[t]), %[p0]\n\t mov 8(%[t]), %[p1]\n\t mov 16(%[t]), %[p2]\n\t"
       "mov 24(%[t]), %[p3]\n\t mov 32(%[t]), %[p4]\n\t mov 40(%[t]), %[p5]\n\t"
@@ -89,10 +78,7 @@ static void rr_taps_6__avx2(size_t taps, size_t qb, const uint8_t *const *table,
       "add $48, %[t]\n\t"
       "dec %[n]\n\t"
       "jnz 2b\n\t"
-      "vmovdqu %%ymm0, (%[acc])\n\t vmovdqu %%ymm1, 32(%[acc])\n\t vmovdqu %%ymm2, 64(%[acc])\n\t"
-      "vmovdqu %%ymm3, 96(%[acc])\n\t vmovdqu %%ymm4, 128(%[acc])\n\t vmovdqu %%ymm5, 160(%[acc])\n\t"
-      "vmovdqu %%ymm6, 192(%[acc])\n\t vmovdqu %%ymm7, 224(%[acc])\n\t vmovdqu %%ymm8, 256(%[acc])\n\t"
-      "vmovdqu %%ymm9, 288(%[acc])\n\t vmovdqu %%ymm10, 320(%[acc])\n\t vmovdqu %%ymm11, 352(%[acc])\n\t"
+      RR_STORE_ACC
       : [t] "+r"(table), [b] "+r"(bp), [n] "+r"(taps), [p0] "=&r"(p0), [p1] "=&r"(p1), [p2] "=&r"(p2),
         [p3] "=&r"(p3), [p4] "=&r"(p4), [p5] "=&r"(p5), [i] "=&r"(i)
       : [qb] "r"(qb), [ones] "m"(*(const __m256i *)ONES16), [acc] "r"(acc)

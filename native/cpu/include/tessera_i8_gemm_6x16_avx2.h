@@ -222,23 +222,35 @@ static inline void store_row(const epilogue_args *e, const panel_consts *p, __m2
  * ones vector is a memory operand, so 16 registers suffice and nothing spills. */
 static const int16_t ONES16[16] __attribute__((aligned(32))) = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 
-#define RR_ROW(off, lo, hi)                      \
-  "vpbroadcastd " #off "(%[a]), %%ymm14\n\t"     \
+/* One accumulator row of the reduced-range loops: 4 u8 at memory operand `src` broadcast, times both B vectors
+ * (ymm12, ymm13), widened by the ones vector, into accumulators ymm<lo>, ymm<hi>. */
+#define RR_ROW_AT(src, lo, hi)                   \
+  "vpbroadcastd " src ", %%ymm14\n\t"            \
   "vpmaddubsw %%ymm12, %%ymm14, %%ymm15\n\t"     \
   "vpmaddwd %[ones], %%ymm15, %%ymm15\n\t"       \
   "vpaddd %%ymm15, %%ymm" #lo ", %%ymm" #lo "\n\t" \
   "vpmaddubsw %%ymm13, %%ymm14, %%ymm15\n\t"     \
   "vpmaddwd %[ones], %%ymm15, %%ymm15\n\t"       \
   "vpaddd %%ymm15, %%ymm" #hi ", %%ymm" #hi "\n\t"
+#define RR_ROW(off, lo, hi) RR_ROW_AT(#off "(%[a])", lo, hi)
+
+/* The 12 accumulators ymm0-11: zeroed before a reduced-range loop, stored to %[acc] (12 vectors) after it. */
+#define RR_ZERO_ACC                                                                     \
+  "vpxor %%ymm0, %%ymm0, %%ymm0\n\t"                                                     \
+  "vmovdqa %%ymm0, %%ymm1\n\t vmovdqa %%ymm0, %%ymm2\n\t vmovdqa %%ymm0, %%ymm3\n\t"     \
+  "vmovdqa %%ymm0, %%ymm4\n\t vmovdqa %%ymm0, %%ymm5\n\t vmovdqa %%ymm0, %%ymm6\n\t"     \
+  "vmovdqa %%ymm0, %%ymm7\n\t vmovdqa %%ymm0, %%ymm8\n\t vmovdqa %%ymm0, %%ymm9\n\t"     \
+  "vmovdqa %%ymm0, %%ymm10\n\t vmovdqa %%ymm0, %%ymm11\n\t"
+#define RR_STORE_ACC                                                                                  \
+  "vmovdqu %%ymm0, (%[acc])\n\t vmovdqu %%ymm1, 32(%[acc])\n\t vmovdqu %%ymm2, 64(%[acc])\n\t"       \
+  "vmovdqu %%ymm3, 96(%[acc])\n\t vmovdqu %%ymm4, 128(%[acc])\n\t vmovdqu %%ymm5, 160(%[acc])\n\t"   \
+  "vmovdqu %%ymm6, 192(%[acc])\n\t vmovdqu %%ymm7, 224(%[acc])\n\t vmovdqu %%ymm8, 256(%[acc])\n\t"  \
+  "vmovdqu %%ymm9, 288(%[acc])\n\t vmovdqu %%ymm10, 320(%[acc])\n\t vmovdqu %%ymm11, 352(%[acc])\n\t"
 
 /* acc[12] = the 6x16 tile's accumulators (row-major pairs of vectors), summed over kq >= 1 quads. */
 static inline void rr_loop_6(size_t kq, const uint32_t *ap, const int8_t *bp, __m256i acc[12]) {
   __asm__ volatile(
-      "vpxor %%ymm0, %%ymm0, %%ymm0\n\t"
-      "vmovdqa %%ymm0, %%ymm1\n\t vmovdqa %%ymm0, %%ymm2\n\t vmovdqa %%ymm0, %%ymm3\n\t"
-      "vmovdqa %%ymm0, %%ymm4\n\t vmovdqa %%ymm0, %%ymm5\n\t vmovdqa %%ymm0, %%ymm6\n\t"
-      "vmovdqa %%ymm0, %%ymm7\n\t vmovdqa %%ymm0, %%ymm8\n\t vmovdqa %%ymm0, %%ymm9\n\t"
-      "vmovdqa %%ymm0, %%ymm10\n\t vmovdqa %%ymm0, %%ymm11\n\t"
+      RR_ZERO_ACC
       "1:\n\t"
       "vmovdqu (%[b]), %%ymm12\n\t"
       "vmovdqu 32(%[b]), %%ymm13\n\t"
@@ -247,10 +259,7 @@ static inline void rr_loop_6(size_t kq, const uint32_t *ap, const int8_t *bp, __
       "add $24, %[a]\n\t"
       "dec %[n]\n\t"
       "jnz 1b\n\t"
-      "vmovdqu %%ymm0, (%[acc])\n\t vmovdqu %%ymm1, 32(%[acc])\n\t vmovdqu %%ymm2, 64(%[acc])\n\t"
-      "vmovdqu %%ymm3, 96(%[acc])\n\t vmovdqu %%ymm4, 128(%[acc])\n\t vmovdqu %%ymm5, 160(%[acc])\n\t"
-      "vmovdqu %%ymm6, 192(%[acc])\n\t vmovdqu %%ymm7, 224(%[acc])\n\t vmovdqu %%ymm8, 256(%[acc])\n\t"
-      "vmovdqu %%ymm9, 288(%[acc])\n\t vmovdqu %%ymm10, 320(%[acc])\n\t vmovdqu %%ymm11, 352(%[acc])\n\t"
+      RR_STORE_ACC
       : [a] "+r"(ap), [b] "+r"(bp), [n] "+r"(kq)
       : [ones] "m"(*(const __m256i *)ONES16), [acc] "r"(acc)
       : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",

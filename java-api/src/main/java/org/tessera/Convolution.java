@@ -113,10 +113,7 @@ final class Convolution {
         Conv2dShape s = shape(x, w);
         Pooling.requireShape("conv2d", "out", out, DType.F32, outShape(s));
         requireBias(bias, s.k());
-        if (w.filters().owner() != sel.kernels()) {
-            throw new IllegalArgumentException("w was packed for the " + w.backend().name() + " backend but this op runs on "
-                    + sel.backend().name() + ": pack it with the same Ops (or backend)");
-        }
+        w.requirePackedFor(sel);
         Tensor xc = Pooling.dense(x), bc = bias == null ? null : Pooling.dense(bias), yc = Pooling.dense(out);
         try {
             sel.kernels().conv2dF32(s, xc.storage(), xc.offset(), w.filters(), bc == null ? null : bc.storage(), bc == null ? 0 : bc.offset(),

@@ -50,10 +50,7 @@ final class QuantizedConvolution {
         Conv2dShape s = shape(x, xq, w);
         Pooling.requireShape("conv2d", "y", y, out.type(), Convolution.outShape(s));
         Convolution.requireBias(bias, s.k());
-        if (w.filters().owner() != sel.kernels()) {
-            throw new IllegalArgumentException("w was packed for the " + w.backend().name() + " backend but this op runs on "
-                    + sel.backend().name() + ": pack it with the same Ops (or backend)");
-        }
+        w.requirePackedFor(sel);
         Tensor xc = Pooling.dense(x), bc = bias == null ? null : Pooling.dense(bias), yc = Pooling.dense(y);
         try {
             sel.kernels().conv2dInt8(s, xq, xc.storage(), xc.offset(), w.filters(), out, bc == null ? null : bc.storage(),

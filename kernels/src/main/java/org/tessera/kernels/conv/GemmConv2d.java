@@ -336,7 +336,7 @@ public final class GemmConv2d extends CheckedConv {
             // Each thread takes whole chunks (im2col into its own workspace, then a one-thread GEMM): one pool
             // wake-up per call instead of two per chunk. Chunks are evened out to a multiple of the thread count.
             // java, 2 threads: 3x3 56x56x64 66 -> 101 GFLOP/s, 14x14x256 117 -> 118-120, FMNIST conv2 100 -> 95-101.
-            long count = ((pixels + chunk - 1) / chunk + threads - 1) / threads * threads;
+            long count = evenChunks(pixels, chunk, threads);
             int rowsPer = (int) ((pixels + count - 1) / count);
             pool.parallelFor(threads, t -> {
                 HostStorage ws = scratch(0, 4 * rowsPer * cols);
@@ -400,6 +400,11 @@ public final class GemmConv2d extends CheckedConv {
                                       Storage db, long dbOff) {
         int chunk = chunkRows(s);
         ConvBackward.weights(gemm, scratch(0, 4 * chunk * Im2col.columns(s)), chunk, s, x, xOff, dy, dyOff, dw, dwOff, db, dbOff);
+    }
+
+    /** How many im2col chunks of at most {@code chunk} rows cover {@code pixels}, rounded up to a multiple of threads. */
+    static long evenChunks(long pixels, int chunk, int threads) {
+        return ((pixels + chunk - 1) / chunk + threads - 1) / threads * threads;
     }
 
     /** Output pixels per im2col chunk: the workspace budget, at least {@link #MIN_CHUNK_ROWS}, at most all of them. */

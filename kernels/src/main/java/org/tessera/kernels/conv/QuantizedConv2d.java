@@ -121,7 +121,7 @@ final class QuantizedConv2d {
         int threads = pool.threads();
         if (threads > 1 && 2.0 * pixels * cols * s.k() >= GemmConv2d.MIN_PARALLEL_FLOPS && pixels >= (long) threads * GemmConv2d.MIN_CHUNK_ROWS) {
             // as GemmConv2d's f32 im2col: each thread takes whole chunks into its own workspace, one pool wake-up per call
-            long count = ((pixels + chunk - 1) / chunk + threads - 1) / threads * threads;
+            long count = GemmConv2d.evenChunks(pixels, chunk, threads);
             int rowsPer = (int) ((pixels + count - 1) / count);
             Storage.acquireAll(x);
             try {
