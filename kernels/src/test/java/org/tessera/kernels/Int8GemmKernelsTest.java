@@ -67,8 +67,10 @@ class Int8GemmKernelsTest {
     void largeKAndSkinnyShapes(Variant<Int8GemmKernels> v, SplittableRandom rnd) {
         assumeTrue(v.skipReason() == null, v.skipReason());
         // k past the java kernel's float block (256) and odd around the native pair/quad steps; n past 16 panels;
-        // m past the packed-A block; big enough products run on two threads.
-        int[][] shapes = {{1, 1, 1}, {1, 4099, 3}, {4, 33, 3001}, {257, 300, 100}, {300, 17, 515}, {1, 1000, 1027}, {23, 64, 256}};
+        // m past the packed-A block; big enough products run on two threads; 37 x 3001 x 700 takes the java kernel
+        // several column chunks (it converts k x chunk <= 2^20 weights at a time), the last one with a partial panel.
+        int[][] shapes = {{1, 1, 1}, {1, 4099, 3}, {4, 33, 3001}, {257, 300, 100}, {300, 17, 515}, {1, 1000, 1027}, {23, 64, 256},
+                {300, 9000, 5}, {37, 3001, 700}};
         for (int[] s : shapes) {
             for (Weights weights : Weights.values()) check(v.kernels(), s[0], s[1], s[2], randomInput(rnd), randomOutput(rnd), weights, rnd);
         }
@@ -76,14 +78,15 @@ class Int8GemmKernelsTest {
 
     /**
      * All activations 255 (or -128) against all weights -128 or 127 (where vpmaddubsw would saturate), and
-     * against +-64 (the largest the native fast path accepts: 255 * 128 fits s16 exactly), at k = MAX_K.
+     * against +-64 (the largest the native fast path accepts: 255 * 128 fits s16 exactly), at k = MAX_K;
+     * 3 rows (the small-m paths) and 9 (the blocked ones).
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void worstCaseMagnitudesAreExact(Variant<Int8GemmKernels> v, SplittableRandom rnd) {
         assumeTrue(v.skipReason() == null, v.skipReason());
-        int m = 3, n = 19, k = v.kernels().kernelId().contains("scalar") ? 4097 : Int8GemmKernels.MAX_K;
-        for (byte wv : new byte[] {-128, 127, -64, 64}) {
+        int n = 19, k = v.kernels().kernelId().contains("scalar") ? 4097 : Int8GemmKernels.MAX_K;
+        for (int m : new int[] {3, 9}) for (byte wv : new byte[] {-128, 127, -64, 64}) {
             for (Int8Input aq : List.of(Int8Input.u8(1f, 0), Int8Input.s8(1f, 0), Int8Input.u8(1f, 255))) {
                 byte av = aq.type() == DType.U8 ? (byte) (aq.zeroPoint() == 0 ? 255 : 0) : (byte) -128;
                 byte[] a = new byte[m * k], w = new byte[k * n];

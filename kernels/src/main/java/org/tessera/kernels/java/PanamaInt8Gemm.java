@@ -26,19 +26,18 @@ import org.tessera.kernels.spi.PackedInt8;
  * Vector API int8 GEMM ({@code i8_gemm_4xNR__panama<bits>}), exact, on the f32 GEMM's FMA microkernel.
  * The Vector API has no s16 multiply-add-pairs (x86's {@code vpmaddwd}), and a widening int multiply
  * ({@code vpmulld}) runs at half the FMA rate, so the int8 values are converted to float and multiplied
- * with FMAs: every product and partial sum is an integer of magnitude below
- * {@code KC * 255 * 128 = 8.4e6 < 2^24}, so float arithmetic is exact within a KC block; each block's tile
- * is then converted to int and added to an s32 accumulator block (MC x the thread's columns). Weights
- * stay s8 in memory (the plain layout); they are converted block by block into the f32 GEMM's packed
- * panels, so the int8 kernel runs at the f32 kernel's speed plus the conversions.
+ * with FMAs. u8 activations are widened as q - 128, so every product is at most 128 * 128 and every partial
+ * sum of a KC block an integer below {@code 256 * 2^14 = 2^22}: float arithmetic is exact there. Each block's
+ * tile is converted to int and added to s32 sums that start at the zero-point terms (-za * colsum(W)).
+ * Weights stay s8 in memory (the plain layout) and are converted to the f32 kernel's panel layout per call,
+ * once; A rows are converted per block without interleaving (the microkernel reads four row streams).
  */
 final class PanamaInt8Gemm extends CheckedInt8Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final VectorSpecies<Integer> SI = VectorSpecies.of(int.class, S.vectorShape());
     private static final int MR = PanamaF32Gemm.MR, NR = PanamaF32Gemm.NR, KC = PanamaF32Gemm.KC, MC = PanamaF32Gemm.MC;
-    private static final int NC = PanamaF32Gemm.NC;
-    /** NR bytes: one row of a B panel, widened in two halves to two float vectors. */
+    /** NR bytes: one row of a B panel (or NR bytes of an A row), widened in two halves to two float vectors. */
     private static final VectorSpecies<Byte> SB = VectorSpecies.of(byte.class, VectorShape.forBitSize(NR * 8));
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
@@ -46,9 +45,27 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     private static final class Buffers {
-        final float[] ap = new float[MC * KC], bp = new float[KC * NC], rows = new float[MR * SMALL_W];
-        int[] acc = new int[0];
+        final float[] ap = new float[MC * KC], panel = new float[KC * NR], rows = new float[MR * SMALL_W], tile = new float[MR * NR];
+        float[] bp = new float[0];
+        int[] acc = new int[0], zp = new int[0];
+
+        /**
+         * -za * colsum(W) for columns [j0, j0 + cols): sum over p of (a - za) * w = sum of a * w + these. Wraps
+         * like the sums themselves, so the result is exact whenever it fits s32.
+         */
+        int[] zeroPointSums(Task t, int za, int j0, int cols) {
+            if (zp.length < cols) zp = new int[cols];
+            for (int j = 0; j < cols; j++) zp[j] = -za * t.colsums().getAtIndex(ValueLayout.JAVA_INT, j0 + j);
+            return zp;
+        }
     }
+
+    /** W converted to float per column chunk of the blocked path: k x chunk floats, at most 4 MiB (one NR panel at least). */
+    private static final int B_FLOATS = 1 << 20;
+    /** s32 sums of one row block and column chunk (MC x chunk): 256 KiB, half of this CPU's L2. */
+    private static final int ACC_INTS = 1 << 16;
+    /** u8 activations are widened as q - 128 (see convertA). */
+    private static final int U8_SHIFT = 128;
 
     /** Columns per chunk of the small-m path: MR rows of float and int sums stay in L1/L2. */
     private static final int SMALL_W = 1024 / NR * NR;
@@ -82,31 +99,84 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
                         MemorySegment colsums, MemorySegment scales, Int8Output out, MemorySegment c, long cOff, long ldc,
                         MemorySegment bias, long biasOff) {}
 
-    /** Rows [i0, i1) x columns [j0, j1) of C. */
+    /**
+     * Rows [i0, i1) x columns [j0, j1) of C in the f32 kernel's order (column chunks, row blocks of MC, KC steps),
+     * with s32 sums for one row block and chunk (at most {@link #ACC_INTS}, so they stay in L2 across the KC
+     * steps; in L3 each tile's read of them stalls: -12% at 1024^3). W is converted to float once per call:
+     * with several row blocks, a chunk's k x chunk floats at a time, shared by the blocks (converting per block
+     * cost ~9% at 512^3); with one block, each panel right before its use, into an L1 buffer.
+     */
     private static void block(Task t, int i0, int i1, int j0, int j1, Buffers buf) {
-        int cols = j1 - j0;
-        if (buf.acc.length < MC * cols) buf.acc = new int[MC * cols];
-        int[] acc = buf.acc;
-        for (int ic = i0; ic < i1; ic += MC) {
-            int mc = Math.min(MC, i1 - ic);
-            if (t.k() == 0) java.util.Arrays.fill(acc, 0, mc * cols, 0);
-            for (int pc = 0; pc < t.k(); pc += KC) {
-                int kc = Math.min(KC, t.k() - pc);
-                packA(t, ic, mc, pc, kc, buf.ap);
-                for (int jc = j0; jc < j1; jc += NC) {
-                    int nc = Math.min(NC, j1 - jc);
-                    convertB(t, pc, kc, jc, nc, buf.bp);
+        int k = t.k(), cols = j1 - j0;
+        boolean shared = i1 - i0 > MC;
+        int limit = Math.min(ACC_INTS / MC, shared ? B_FLOATS / Math.max(k, 1) : Integer.MAX_VALUE);
+        int chunk = Math.min(cols, Math.max(NR, limit / NR * NR)), padded = (chunk + NR - 1) / NR * NR;
+        if (buf.acc.length < MC * chunk) buf.acc = new int[MC * chunk];
+        if (shared && buf.bp.length < k * padded) buf.bp = new float[k * padded];
+        int[] acc = buf.acc, zp = buf.zeroPointSums(t, t.aq().zeroPoint() - (t.signed() ? 0 : U8_SHIFT), j0, cols);
+        for (int jc = j0; jc < j1; jc += chunk) {
+            int nc = Math.min(chunk, j1 - jc), ncPad = (nc + NR - 1) / NR * NR, z = jc - j0;
+            if (shared) for (int pc = 0; pc < k; pc += KC) convertB(t, pc, Math.min(KC, k - pc), jc, nc, buf.bp, pc * ncPad);
+            for (int ic = i0; ic < i1; ic += MC) {
+                int mc = Math.min(MC, i1 - ic);
+                if (k == 0) for (int r = 0; r < mc; r++) System.arraycopy(zp, z, acc, r * nc, nc);
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    convertA(t, ic, mc, pc, kc, buf.ap);
                     for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr), bi = 0;
+                        float[] b = buf.panel;
+                        if (shared) {
+                            b = buf.bp;
+                            bi = pc * ncPad + jr * kc;
+                        } else {
+                            convertB(t, pc, kc, jc + jr, nr, b, 0);
+                        }
                         for (int ir = 0; ir < mc; ir += MR) {
-                            float[] tile = PanamaF32Gemm.multiplyTile(kc, buf.ap, ir * kc, buf.bp, jr * kc);
-                            accumulate(tile, acc, ir * cols + (jc - j0) + jr, cols, Math.min(MR, mc - ir),
-                                    Math.min(NR, nc - jr), pc == 0);
+                            float[] tile = multiplyRows(kc, buf.ap, ir * kc, b, bi, buf.tile);
+                            accumulate(tile, acc, ir * nc + jr, nc, Math.min(MR, mc - ir), nr, pc == 0 ? zp : null, z + jr);
                         }
                     }
                 }
+                epilogue(t, acc, 0, nc, ic, mc, jc, nc);
             }
-            epilogue(t, acc, cols, ic, mc, j0);
         }
+    }
+
+    /**
+     * The (MR x NR) product of kc steps of A rows (row-major floats, row r at ai + r * kc) and a packed B panel
+     * (NR per step), into {@code tile}. The f32 microkernel's 8 FMA chains; A is read from four row streams
+     * instead of an interleaved panel, so converting A is a plain vector widening with no transposition.
+     */
+    static float[] multiplyRows(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00;
+        int a1 = ai + kc, a2 = a1 + kc, a3 = a2 + kc;
+        for (int p = 0; p < kc; p++) {
+            int ib = bi + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, ib), b1 = FloatVector.fromArray(S, bp, ib + L);
+            FloatVector a = FloatVector.broadcast(S, ap[ai + p]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, ap[a1 + p]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, ap[a2 + p]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, ap[a3 + p]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        return tile;
     }
 
     /**
@@ -115,11 +185,11 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
      */
     private static void smallM(Task t, int i0, int m, int j0, int j1, Buffers buf) {
         if (buf.acc.length < MR * SMALL_W) buf.acc = new int[MR * SMALL_W];
-        int[] acc = buf.acc;
+        int[] acc = buf.acc, zp = buf.zeroPointSums(t, t.aq().zeroPoint(), j0, j1 - j0);
         float[] f = buf.rows;
         for (int jw = j0; jw < j1; jw += SMALL_W) {
             int w = Math.min(SMALL_W, j1 - jw), wv = w / NR * NR;
-            java.util.Arrays.fill(acc, 0, m * w, 0);
+            for (int r = 0; r < m; r++) System.arraycopy(zp, jw - j0, acc, r * w, w);
             for (int pc = 0; pc < t.k(); pc += KC) {
                 int kc = Math.min(KC, t.k() - pc);
                 java.util.Arrays.fill(f, 0, m * w, 0f);
@@ -142,40 +212,51 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
                 }
                 for (int q = 0; q < m * w; q++) acc[q] += (int) f[q]; // exact integers below 2^24
             }
-            epilogue(t, acc, w, i0, m, jw);
+            epilogue(t, acc, 0, w, i0, m, jw, w);
         }
     }
 
-    /** A rows [ic, ic + mc) x [pc, pc + kc) as floats in MR-row panels (zero rows past mc). */
-    private static void packA(Task t, int ic, int mc, int pc, int kc, float[] ap) {
-        for (int i = 0, base = 0; i < mc; i += MR, base += MR * kc) {
-            for (int r = 0; r < MR; r++) {
-                if (i + r >= mc) {
-                    for (int p = 0; p < kc; p++) ap[base + p * MR + r] = 0f;
-                    continue;
-                }
-                long row = t.aOff() + (long) (ic + i + r) * t.lda() + pc;
-                for (int p = 0; p < kc; p++) {
-                    byte v = t.a().get(ValueLayout.JAVA_BYTE, row + p);
-                    ap[base + p * MR + r] = t.signed() ? v : v & 0xFF;
-                }
+    /**
+     * A rows [ic, ic + mc) x [pc, pc + kc) as floats, row-major (row stride kc), zero rows up to a multiple of MR.
+     * u8 values are stored as q - 128 (the sign bit flipped: one xor, then the signed widening); the epilogue
+     * adds the 128 back through the zero point. Products then stay below 128 * 128, so sums are exact for KC.
+     */
+    private static void convertA(Task t, int ic, int mc, int pc, int kc, float[] ap) {
+        byte flip = t.signed() ? 0 : (byte) U8_SHIFT;
+        int vk = kc / NR * NR;
+        for (int r = 0; r < mc; r++) {
+            long row = t.aOff() + (long) (ic + r) * t.lda() + pc;
+            int dst = r * kc, p = 0;
+            for (; p < vk; p += NR) {
+                ByteVector v = ByteVector.fromMemorySegment(SB, t.a(), row + p, ORDER).lanewise(VectorOperators.XOR, flip);
+                ((FloatVector) v.convertShape(VectorOperators.B2F, S, 0)).intoArray(ap, dst + p);
+                ((FloatVector) v.convertShape(VectorOperators.B2F, S, 1)).intoArray(ap, dst + p + L);
             }
+            for (; p < kc; p++) ap[dst + p] = (byte) (t.a().get(ValueLayout.JAVA_BYTE, row + p) ^ flip);
         }
+        int padded = (mc + MR - 1) / MR * MR;
+        if (padded > mc) java.util.Arrays.fill(ap, mc * kc, padded * kc, 0f);
     }
 
-    /** W rows [pc, pc + kc) x columns [jc, jc + nc) as floats in NR-column panels (zero columns past nc). */
-    private static void convertB(Task t, int pc, int kc, int jc, int nc, float[] bp) {
+    /**
+     * W rows [pc, pc + kc) x columns [jc, jc + nc) as floats in NR-column panels (zero columns past nc). Eight rows
+     * at a time across the width, so each panel gets 8 * NR contiguous floats per visit: row by row, the writes
+     * would go to every panel at a stride of kc * NR floats, which all fall in the same few L1 sets.
+     */
+    private static void convertB(Task t, int pc, int kc, int jc, int nc, float[] bp, int base) {
         int full = nc / NR * NR;
-        for (int p = 0; p < kc; p++) {
-            long row = (long) (pc + p) * t.n() + jc;
+        for (int p0 = 0; p0 < kc; p0 += 8) {
+            int rows = Math.min(8, kc - p0);
             for (int j = 0; j < full; j += NR) {
-                ByteVector v = ByteVector.fromMemorySegment(SB, t.w(), row + j, ORDER);
-                int dst = j * kc + p * NR;
-                ((FloatVector) v.convertShape(VectorOperators.B2F, S, 0)).intoArray(bp, dst);
-                ((FloatVector) v.convertShape(VectorOperators.B2F, S, 1)).intoArray(bp, dst + L);
+                int dst = base + j * kc + p0 * NR;
+                for (int r = 0; r < rows; r++) {
+                    ByteVector v = ByteVector.fromMemorySegment(SB, t.w(), (long) (pc + p0 + r) * t.n() + jc + j, ORDER);
+                    ((FloatVector) v.convertShape(VectorOperators.B2F, S, 0)).intoArray(bp, dst + r * NR);
+                    ((FloatVector) v.convertShape(VectorOperators.B2F, S, 1)).intoArray(bp, dst + r * NR + L);
+                }
             }
         }
-        if (full < nc) convertTail(t.w(), (long) pc * t.n() + jc + full, t.n(), kc, nc - full, bp, full * kc);
+        if (full < nc) convertTail(t.w(), (long) pc * t.n() + jc + full, t.n(), kc, nc - full, bp, base + full * kc);
     }
 
     /**
@@ -192,31 +273,33 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
         }
     }
 
-    /** acc block (mr x nr at accOff, row stride cols) = (first ? 0 : acc) + tile; exact integers both sides. */
-    private static void accumulate(float[] tile, int[] acc, int accOff, int cols, int mr, int nr, boolean first) {
+    /**
+     * acc block (mr x nr at accOff, row stride cols) += tile, exact integers both sides; on a block's first step
+     * (zp not null) acc = zp[zpOff..] + tile instead, which starts the sums at their zero-point terms.
+     */
+    private static void accumulate(float[] tile, int[] acc, int accOff, int cols, int mr, int nr, int[] zp, int zpOff) {
         for (int r = 0; r < mr; r++) {
             int dst = accOff + r * cols, v = 0;
             if (nr == NR) {
                 for (; v < NR; v += L) {
                     IntVector x = (IntVector) FloatVector.fromArray(S, tile, r * NR + v).convert(VectorOperators.F2I, 0);
-                    if (!first) x = x.add(IntVector.fromArray(SI, acc, dst + v));
-                    x.intoArray(acc, dst + v);
+                    x.add(zp != null ? IntVector.fromArray(SI, zp, zpOff + v) : IntVector.fromArray(SI, acc, dst + v))
+                            .intoArray(acc, dst + v);
                 }
             }
-            for (; v < nr; v++) acc[dst + v] = (first ? 0 : acc[dst + v]) + (int) tile[r * NR + v];
+            for (; v < nr; v++) acc[dst + v] = (zp != null ? zp[zpOff + v] : acc[dst + v]) + (int) tile[r * NR + v];
         }
     }
 
     /**
-     * C rows [ic, ic + mc) x columns [j0, j0 + cols) from the finished accumulators: S32 and F32 outputs a
-     * vector at a time (the same float operations as {@link Int8Epilogue}, lane by lane), the requantized
-     * outputs and the tails element by element.
+     * C rows [ic, ic + mc) x columns [j0, j0 + width) from the finished sums (acc from {@code at}, row stride cols,
+     * zero-point terms included): a vector at a time with the same float operations as {@link Int8Epilogue}
+     * lane by lane, the tails element by element.
      */
-    private static void epilogue(Task t, int[] acc, int cols, int ic, int mc, int j0) {
-        int za = t.aq().zeroPoint();
+    private static void epilogue(Task t, int[] acc, int at, int cols, int ic, int mc, int j0, int width) {
         float sa = t.aq().scale();
         DType type = t.out().type();
-        int vcols = cols / L * L;
+        int vcols = width / L * L;
         boolean quantized = type == DType.U8 || type == DType.S8;
         float so = t.out().scale(), flo = 0, fhi = 0;
         int zo = 0;
@@ -232,8 +315,7 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
             long crow = t.cOff() + (long) (ic + r) * t.ldc();
             for (int j = 0; j < vcols; j += L) {
                 long col = j0 + j;
-                IntVector v = IntVector.fromArray(SI, acc, r * cols + j)
-                        .sub(IntVector.fromMemorySegment(SI, t.colsums(), col * 4, ORDER).mul(za));
+                IntVector v = IntVector.fromArray(SI, acc, at + r * cols + j);
                 if (type == DType.S32) {
                     v.intoMemorySegment(t.c(), (crow + col) * 4, ORDER);
                     continue;
@@ -249,9 +331,9 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
                 if (t.out().relu()) y = y.blend(0f, y.lt(0f));
                 y.intoMemorySegment(t.c(), (crow + col) * 4, ORDER);
             }
-            for (int j = vcols; j < cols; j++) {
+            for (int j = vcols; j < width; j++) {
                 int col = j0 + j;
-                int v = acc[r * cols + j] - za * t.colsums().getAtIndex(ValueLayout.JAVA_INT, col);
+                int v = acc[at + r * cols + j];
                 float b = t.bias() == null ? 0f : t.bias().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, t.biasOff() + col);
                 Int8Epilogue.store(t.out(), t.c(), crow + col, v, sa, t.scales().getAtIndex(ValueLayout.JAVA_FLOAT, col), b);
             }
