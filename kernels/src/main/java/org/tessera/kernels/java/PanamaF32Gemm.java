@@ -164,7 +164,7 @@ final class PanamaF32Gemm extends CheckedF32Gemm {
 
     /**
      * The (MR x NR) product of kc steps of packed A (MR per step) and packed B (NR per step), 8 accumulators,
-     * returned in this thread's tile array (row r at r * NR). Also the int8 kernels' core (PanamaInt8Gemm).
+     * returned in this thread's tile array (row r at r * NR).
      */
     static float[] multiplyTile(int kc, float[] ap, int ai, float[] bp, int bi) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
