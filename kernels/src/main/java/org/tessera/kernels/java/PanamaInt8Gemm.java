@@ -148,7 +148,7 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
      * (NR per step), into {@code tile}. The f32 microkernel's 8 FMA chains; A is read from four row streams
      * instead of an interleaved panel, so converting A is a plain vector widening with no transposition.
      */
-    static float[] multiplyRows(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+    private static float[] multiplyRows(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00;
         int a1 = ai + kc, a2 = a1 + kc, a3 = a2 + kc;
