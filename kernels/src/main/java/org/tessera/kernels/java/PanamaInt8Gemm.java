@@ -193,11 +193,26 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
             for (int pc = 0; pc < t.k(); pc += KC) {
                 int kc = Math.min(KC, t.k() - pc);
                 java.util.Arrays.fill(f, 0, m * w, 0f);
-                for (int p = pc; p < pc + kc; p++) {
+                // Four rows of W per pass over the sums: a quarter of the float sums' loads and stores.
+                int p = pc;
+                for (; p + 4 <= pc + kc; p += 4) {
                     long row = (long) p * t.n() + jw;
                     for (int r = 0; r < m; r++) {
-                        byte ab = t.a().get(ValueLayout.JAVA_BYTE, t.aOff() + (long) (i0 + r) * t.lda() + p);
-                        float av = t.signed() ? ab : ab & 0xFF;
+                        long at = t.aOff() + (long) (i0 + r) * t.lda() + p;
+                        float a0 = activation(t, at), a1 = activation(t, at + 1), a2 = activation(t, at + 2), a3 = activation(t, at + 3);
+                        int base = r * w;
+                        addFourRows(t.w(), row, t.n(), a0, a1, a2, a3, f, base, wv);
+                        for (int j = wv; j < w; j++) {
+                            f[base + j] += a0 * t.w().get(ValueLayout.JAVA_BYTE, row + j) + a1 * t.w().get(ValueLayout.JAVA_BYTE, row + t.n() + j)
+                                    + a2 * t.w().get(ValueLayout.JAVA_BYTE, row + 2L * t.n() + j)
+                                    + a3 * t.w().get(ValueLayout.JAVA_BYTE, row + 3L * t.n() + j);
+                        }
+                    }
+                }
+                for (; p < pc + kc; p++) {
+                    long row = (long) p * t.n() + jw;
+                    for (int r = 0; r < m; r++) {
+                        float av = activation(t, t.aOff() + (long) (i0 + r) * t.lda() + p);
                         FloatVector a = FloatVector.broadcast(S, av);
                         int base = r * w, j = 0;
                         for (; j < wv; j += NR) {
@@ -213,6 +228,37 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
                 for (int q = 0; q < m * w; q++) acc[q] += (int) f[q]; // exact integers below 2^24
             }
             epilogue(t, acc, 0, w, i0, m, jw, w);
+        }
+    }
+
+    /** The activation byte at {@code at} as the float of its value (u8 or s8). */
+    private static float activation(Task t, long at) {
+        byte v = t.a().get(ValueLayout.JAVA_BYTE, at);
+        return t.signed() ? v : v & 0xFF;
+    }
+
+    /**
+     * f[base + j] += a0 * W[row][j] + ... + a3 * W[row + 3n][j] for j < wv (a multiple of NR): each NR columns'
+     * sums are loaded and stored once for the four rows. Exact: the float sums stay integers below 2^24.
+     */
+    private static void addFourRows(MemorySegment w, long row, long n, float a0, float a1, float a2, float a3, float[] f, int base, int wv) {
+        FloatVector x0 = FloatVector.broadcast(S, a0), x1 = FloatVector.broadcast(S, a1);
+        FloatVector x2 = FloatVector.broadcast(S, a2), x3 = FloatVector.broadcast(S, a3);
+        for (int j = 0; j < wv; j += NR) {
+            ByteVector v0 = ByteVector.fromMemorySegment(SB, w, row + j, ORDER), v1 = ByteVector.fromMemorySegment(SB, w, row + n + j, ORDER);
+            ByteVector v2 = ByteVector.fromMemorySegment(SB, w, row + 2 * n + j, ORDER);
+            ByteVector v3 = ByteVector.fromMemorySegment(SB, w, row + 3 * n + j, ORDER);
+            FloatVector lo = FloatVector.fromArray(S, f, base + j), hi = FloatVector.fromArray(S, f, base + j + L);
+            lo = x0.fma((FloatVector) v0.convertShape(VectorOperators.B2F, S, 0), lo);
+            hi = x0.fma((FloatVector) v0.convertShape(VectorOperators.B2F, S, 1), hi);
+            lo = x1.fma((FloatVector) v1.convertShape(VectorOperators.B2F, S, 0), lo);
+            hi = x1.fma((FloatVector) v1.convertShape(VectorOperators.B2F, S, 1), hi);
+            lo = x2.fma((FloatVector) v2.convertShape(VectorOperators.B2F, S, 0), lo);
+            hi = x2.fma((FloatVector) v2.convertShape(VectorOperators.B2F, S, 1), hi);
+            lo = x3.fma((FloatVector) v3.convertShape(VectorOperators.B2F, S, 0), lo);
+            hi = x3.fma((FloatVector) v3.convertShape(VectorOperators.B2F, S, 1), hi);
+            lo.intoArray(f, base + j);
+            hi.intoArray(f, base + j + L);
         }
     }
 
