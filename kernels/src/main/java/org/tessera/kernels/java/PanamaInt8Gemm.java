@@ -147,6 +147,8 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
      * The (MR x NR) product of kc steps of A rows (row-major floats, row r at ai + r * kc) and a packed B panel
      * (NR per step), into {@code tile}. The f32 microkernel's 8 FMA chains; A is read from four row streams
      * instead of an interleaved panel, so converting A is a plain vector widening with no transposition.
+     * Not shared with {@code PanamaF32Gemm.multiplyTile}: one loop for both would need the A strides as
+     * arguments, and C2 hoists array range checks out of a loop only when the index scale is a constant.
      */
     private static float[] multiplyRows(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
