@@ -163,6 +163,19 @@ void tsr_i8_gemm_packed_6x16__avx2(int reduced_range, size_t m, size_t k, size_t
                                    const int32_t *colsums, const float *w_scales, const float *bias, int out_kind,
                                    float out_scale, int32_t out_zero, int relu, void *c, size_t ldc,
                                    void *workspace);
+/* The same GEMM with vpdpbusd, for weights packed by tsr_i8_gemm_pack_b_rr_6x16__avx2 (any s8 weights: its
+ * return value does not matter here). Needs AVX-512 F/BW/VL + VNNI (__avx512vnni) or AVX2 + AVX-VNNI
+ * (__avxvnni), with the OS state to match. Same arguments and workspace as tsr_i8_gemm_packed_6x16__avx2. */
+void tsr_i8_gemm_packed_6x32__avx512vnni(size_t m, size_t k, size_t j0, size_t nc, int a_signed, const uint8_t *a,
+                                         size_t lda, int32_t a_zero, float a_scale, const int8_t *packed,
+                                         const int32_t *colsums, const float *w_scales, const float *bias,
+                                         int out_kind, float out_scale, int32_t out_zero, int relu, void *c,
+                                         size_t ldc, void *workspace);
+void tsr_i8_gemm_packed_6x16__avxvnni(size_t m, size_t k, size_t j0, size_t nc, int a_signed, const uint8_t *a,
+                                      size_t lda, int32_t a_zero, float a_scale, const int8_t *packed,
+                                      const int32_t *colsums, const float *w_scales, const float *bias, int out_kind,
+                                      float out_scale, int32_t out_zero, int relu, void *c, size_t ldc,
+                                      void *workspace);
 
 /*
  * int8 convolution as an implicit GEMM (NHWC), group `group` of `groups`: y rows [p0, p1) (output pixels in
