@@ -20,6 +20,23 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+# The VNNI kernels are tested on an emulated CPU (toolchain/test-emulated.sh): Bochs boots a GRUB image.
+emu=()
+command -v bochs >/dev/null || emu+=(bochs bochsbios vgabios)
+ls /usr/lib/*/bochs/plugins/*term* >/dev/null 2>&1 || emu+=(bochs-term)
+command -v grub-mkrescue >/dev/null && [ -e /usr/lib/grub/i386-pc/multiboot.mod ] || emu+=(grub-pc-bin grub-common)
+command -v xorriso >/dev/null || emu+=(xorriso)
+command -v mformat >/dev/null || emu+=(mtools)
+if [ ${#emu[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "ci: installing ${emu[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${emu[@]}"
+  else
+    echo "ci: missing ${emu[*]} and not root: run apt-get install -y --no-install-recommends ${emu[*]}" >&2
+    exit 1
+  fi
+fi
+export TESSERA_REQUIRE_EMULATED=1
 command -v nvcc >/dev/null && echo "ci: nvcc $(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p'): CUDA kernels are compiled" \
   || echo "ci: no nvcc: CUDA kernels are not compiled in this run"
 ./toolchain/test
