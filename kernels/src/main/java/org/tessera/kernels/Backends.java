@@ -45,7 +45,7 @@ public final class Backends {
 
     /** The standard candidates (cuda, native, java) configured by {@code config}. */
     public static Backends standard(Config config) {
-        return new Backends(config, List.of(new CudaBackend(), new NativeBackend(config.maxIsa()), new JavaBackend(), new OpenBlasBackend()));
+        return new Backends(config, List.of(new CudaBackend(), new NativeBackend(config.maxIsa(), config.vnni()), new JavaBackend(), new OpenBlasBackend()));
     }
 
     /** The library-wide registry, configured from system properties on first use. */

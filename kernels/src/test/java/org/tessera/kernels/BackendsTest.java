@@ -145,5 +145,9 @@ class BackendsTest {
         assertTrue(e.getMessage().contains("tessera.maxIsa"), e.getMessage());
         assertEquals(Isa.AVX2, config("tessera.maxIsa", "AVX2").maxIsa());
         assertEquals(3, config("tessera.threads", "3").threads());
+        e = assertThrows(IllegalArgumentException.class, () -> config("tessera.vnni", "maybe"));
+        assertTrue(e.getMessage().contains("tessera.vnni"), e.getMessage());
+        assertFalse(config("tessera.vnni", "FALSE").vnni());
+        assertTrue(config("tessera.threads", "3").vnni(), "VNNI is on unless turned off");
     }
 }

@@ -20,6 +20,7 @@ public final class NativeBackend implements Backend {
     public static final String NAME = "native";
 
     private final Isa maxIsa;
+    private final boolean vnni;
     private volatile Availability availability;
     private volatile NativeElementwise elementwise;
     private volatile NativeF32Gemm gemm;
@@ -27,9 +28,18 @@ public final class NativeBackend implements Backend {
     private volatile GemmConv2d conv;
     private volatile SparseSpmm sparse;
 
-    /** @param maxIsa the highest ISA level kernels may use ({@code tessera.maxIsa}) */
+    /** @param maxIsa the highest ISA level kernels may use ({@code tessera.maxIsa}); VNNI allowed */
     public NativeBackend(Isa maxIsa) {
+        this(maxIsa, true);
+    }
+
+    /**
+     * @param maxIsa the highest ISA level kernels may use ({@code tessera.maxIsa})
+     * @param vnni   whether int8 kernels may use VNNI where the CPU has it ({@code tessera.vnni})
+     */
+    public NativeBackend(Isa maxIsa, boolean vnni) {
         this.maxIsa = maxIsa;
+        this.vnni = vnni;
     }
 
     @Override
@@ -106,7 +116,7 @@ public final class NativeBackend implements Backend {
         }
         if (family == OpFamily.INT8_GEMM) {
             NativeInt8Gemm g = int8Gemm;
-            if (g == null) int8Gemm = g = new NativeInt8Gemm();
+            if (g == null) int8Gemm = g = new NativeInt8Gemm(Int8Variant.select(isa(), NativeLibrary.get().cpu().features(), vnni));
             return Support.of(family.kernelType().cast(g));
         }
         if (family == OpFamily.CONV) {

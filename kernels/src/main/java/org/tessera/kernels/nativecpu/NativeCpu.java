@@ -9,7 +9,8 @@ import org.bytedeco.javacpp.annotation.Platform;
  * the library into the jar. Pointers travel as raw addresses ({@code long}).
  *
  * <p>Never call these directly: {@link NativeLibrary} loads the library and the backend validates every
- * argument in Java first. Kernels named {@code __avx2} need {@link #tsr_cpu_isa_level()} {@code >= 1}.
+ * argument in Java first. Kernels named {@code __avx2} need {@link #tsr_cpu_isa_level()} {@code >= 1}; {@code __avx512vnni} and
+ * {@code __avxvnni} ones are called only as {@link Int8Variant} selects them.
  */
 @Platform(include = "tessera_cpu.h", link = "tessera_cpu")
 final class NativeCpu {
@@ -121,6 +122,26 @@ final class NativeCpu {
                                                      @Cast("const float*") long bias, int outKind, float outScale, int outZero,
                                                      int relu, @Cast("void*") long c, @Cast("size_t") long ldc,
                                                      @Cast("void*") long workspace);
+
+    /** Needs AVX-512 F/BW/VL + VNNI with OS ZMM state; weights packed by the rr packer. */
+    static native void tsr_i8_gemm_packed_6x32__avx512vnni(@Cast("size_t") long m, @Cast("size_t") long k,
+                                                           @Cast("size_t") long j0, @Cast("size_t") long nc, int aSigned,
+                                                           @Cast("const uint8_t*") long a, @Cast("size_t") long lda, int aZero,
+                                                           float aScale, @Cast("const int8_t*") long packed,
+                                                           @Cast("const int32_t*") long colsums, @Cast("const float*") long wScales,
+                                                           @Cast("const float*") long bias, int outKind, float outScale, int outZero,
+                                                           int relu, @Cast("void*") long c, @Cast("size_t") long ldc,
+                                                           @Cast("void*") long workspace);
+
+    /** Needs AVX2 + AVX-VNNI with OS YMM state; weights packed by the rr packer. */
+    static native void tsr_i8_gemm_packed_6x16__avxvnni(@Cast("size_t") long m, @Cast("size_t") long k,
+                                                        @Cast("size_t") long j0, @Cast("size_t") long nc, int aSigned,
+                                                        @Cast("const uint8_t*") long a, @Cast("size_t") long lda, int aZero,
+                                                        float aScale, @Cast("const int8_t*") long packed,
+                                                        @Cast("const int32_t*") long colsums, @Cast("const float*") long wScales,
+                                                        @Cast("const float*") long bias, int outKind, float outScale, int outZero,
+                                                        int relu, @Cast("void*") long c, @Cast("size_t") long ldc,
+                                                        @Cast("void*") long workspace);
 
     static native void tsr_f32_conv2d_direct_3x32__avx2(@Cast("size_t") long h, @Cast("size_t") long w, @Cast("size_t") long c,
                                                         @Cast("size_t") long r, @Cast("size_t") long s,

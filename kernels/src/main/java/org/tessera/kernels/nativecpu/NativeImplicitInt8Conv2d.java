@@ -28,7 +28,9 @@ final class NativeImplicitInt8Conv2d implements ImplicitInt8Conv2d {
 
     @Override
     public boolean accepts(PackedInt8 w) {
-        return w.owner() instanceof NativeInt8Gemm;
+        // This AVX2 kernel reads the quad layout only with vpmaddubsw, exact only for weights that passed the
+        // pair check; quad-packed weights that did not (packed for a VNNI GEMM) go to im2col + that GEMM.
+        return w.owner() instanceof NativeInt8Gemm g && (w.reducedRange() || !g.quadLayout(w));
     }
 
     @Override

@@ -14,28 +14,39 @@ import org.tessera.kernels.spi.Int8Output;
 import org.tessera.kernels.spi.PackedInt8;
 
 /**
- * The AVX2 int8 GEMM ({@code native/cpu/i8-gemm-6x16-avx2.c}): {@code i8_gemm_6x16_rr__avx2} (vpmaddubsw)
- * for weights that pass the pack-time pair check, {@code i8_gemm_6x16__avx2} (exact s16 widening) for
- * all others. C is split into a grid over the worker pool; each thread has its own workspace (packed A),
- * allocated once per thread and grown only when a larger k arrives.
+ * The native int8 GEMM. On AVX2 ({@code native/cpu/i8-gemm-6x16-avx2.c}): {@code i8_gemm_6x16_rr__avx2}
+ * (vpmaddubsw) for weights that pass the pack-time pair check, {@code i8_gemm_6x16__avx2} (exact s16
+ * widening) for all others. Where the CPU has VNNI ({@link Int8Variant}), every weight matrix takes the
+ * reduced-range (k quad) layout and the vpdpbusd kernel, which is exact for all s8 weights;
+ * {@link PackedInt8#reducedRange()} still says whether the AVX2 vpmaddubsw path would be exact, which the
+ * AVX2 implicit convolution needs. C is split into a grid over the worker pool; each thread has its own
+ * workspace (packed A), allocated once per thread and grown only when a larger k arrives.
  */
 final class NativeInt8Gemm extends CheckedInt8Gemm {
     private static final int MR = 6, NR = 16;
 
     private static final ThreadLocal<MemorySegment[]> WORKSPACE = ThreadLocal.withInitial(() -> new MemorySegment[1]);
 
-    NativeInt8Gemm() {
+    private final Int8Variant variant;
+
+    NativeInt8Gemm(Int8Variant variant) {
         super(MemoryKind.HOST);
+        this.variant = variant;
     }
 
     @Override
     public String kernelId() {
-        return "i8_gemm_6x16__avx2";
+        return variant.kernelId;
     }
 
     @Override
     public String kernelId(PackedInt8 weights) {
-        return weights.reducedRange() ? "i8_gemm_6x16_rr__avx2" : kernelId();
+        return !variant.vnni() && weights.reducedRange() ? "i8_gemm_6x16_rr__avx2" : kernelId();
+    }
+
+    /** Whether {@code weights} are in the k quad layout (the reduced-range one), whatever their values. */
+    boolean quadLayout(PackedInt8 weights) {
+        return variant.vnni() || weights.reducedRange();
     }
 
     @Override
@@ -43,9 +54,8 @@ final class NativeInt8Gemm extends CheckedInt8Gemm {
                                  HostStorage scales) {
         long src = address(w, wOffset), sums = colsums.segment().address();
         HostStorage rr = HostStorage.allocate(NativeCpu.tsr_i8_gemm_packed_b_bytes_rr_6x16__avx2(k, n));
-        if (NativeCpu.tsr_i8_gemm_pack_b_rr_6x16__avx2(transW ? 1 : 0, k, n, src, ldw, rr.segment().address(), sums) != 0) {
-            return new PackedInt8(this, k, n, true, rr, colsums, scales);
-        }
+        boolean fits = NativeCpu.tsr_i8_gemm_pack_b_rr_6x16__avx2(transW ? 1 : 0, k, n, src, ldw, rr.segment().address(), sums) != 0;
+        if (fits || variant.vnni()) return new PackedInt8(this, k, n, fits, rr, colsums, scales);
         rr.close(); // some weight pair could leave s16 in vpmaddubsw: the exact widening layout instead
         HostStorage wide = HostStorage.allocate(NativeCpu.tsr_i8_gemm_packed_b_bytes_6x16__avx2(k, n));
         NativeCpu.tsr_i8_gemm_pack_b_6x16__avx2(transW ? 1 : 0, k, n, src, ldw, wide.segment().address(), sums);
@@ -66,9 +76,18 @@ final class NativeInt8Gemm extends CheckedInt8Gemm {
             int i0 = grid.rowStart(t), i1 = grid.rowEnd(t), j0 = grid.colStart(t), j1 = grid.colEnd(t);
             if (i0 >= i1 || j0 >= j1) return;
             // C, bias, column sums and scales are passed whole: the kernel indexes columns from j0 itself.
-            NativeCpu.tsr_i8_gemm_packed_6x16__avx2(rr, i1 - i0, k, j0, j1 - j0, signed, ap + (long) i0 * lda, lda,
-                    aq.zeroPoint(), aq.scale(), packed, sums, scales, biasp, kind, out.scale(), out.zeroPoint(), relu,
-                    cp + outBytes * i0 * ldc, ldc, workspace(k));
+            long ai = ap + (long) i0 * lda, ci = cp + outBytes * i0 * ldc;
+            switch (variant) {
+                case AVX512_VNNI -> NativeCpu.tsr_i8_gemm_packed_6x32__avx512vnni(i1 - i0, k, j0, j1 - j0, signed, ai, lda,
+                        aq.zeroPoint(), aq.scale(), packed, sums, scales, biasp, kind, out.scale(), out.zeroPoint(), relu,
+                        ci, ldc, workspace(k));
+                case AVX_VNNI -> NativeCpu.tsr_i8_gemm_packed_6x16__avxvnni(i1 - i0, k, j0, j1 - j0, signed, ai, lda,
+                        aq.zeroPoint(), aq.scale(), packed, sums, scales, biasp, kind, out.scale(), out.zeroPoint(), relu,
+                        ci, ldc, workspace(k));
+                case AVX2 -> NativeCpu.tsr_i8_gemm_packed_6x16__avx2(rr, i1 - i0, k, j0, j1 - j0, signed, ai, lda,
+                        aq.zeroPoint(), aq.scale(), packed, sums, scales, biasp, kind, out.scale(), out.zeroPoint(), relu,
+                        ci, ldc, workspace(k));
+            }
         });
     }
 
