@@ -390,7 +390,8 @@ final class PanamaInt8Gemm extends CheckedInt8Gemm {
 
     /** 2^23 + 2^22: adding and subtracting it rounds a float of magnitude below 2^22 to an integer, half to even. */
     private static final float ROUNDER = 12582912f;
-    private static final VectorSpecies<Byte> BYTES = ByteVector.SPECIES_64;
+    /** Bytes for L int lanes: 64 bits up to 8 lanes, 128 for the 16 of 512-bit vectors (a 64-bit species held only 8). */
+    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
     private static final VectorMask<Byte> LANES = BYTES.indexInRange(0, L);
 
     /**
