@@ -25,8 +25,8 @@
 
 #include <immintrin.h>
 
-/* Rows [0, live) of a 6-row tile over `panels` (1 or 2) 16-column panels: all kq quads into acc. */
-/* Edge tiles (fewer rows or one panel) in intrinsics: the extra moves gcc adds matter little there. */
+/* Rows [0, live) of a 6-row tile over `panels` (1 or 2) 16-column panels: all kq quads into acc. For edge tiles
+ * (fewer rows or one panel), in intrinsics: the extra moves gcc adds matter little there. */
 static inline __attribute__((always_inline)) void tile_sums(size_t live, size_t panels, size_t kq,
                                                             const uint32_t *ap, const int8_t *b0p,
                                                             const int8_t *b1p, __m512i acc[MR][2]) {
@@ -44,7 +44,8 @@ static inline __attribute__((always_inline)) void tile_sums(size_t live, size_t 
   }
 }
 
-static inline __attribute__((always_inline)) void store_panel_row(const epilogue_args *e, const panel_consts *pc, __m512i acc, void *dst) {
+static inline __attribute__((always_inline)) void store_panel_row(const epilogue_args *e, const panel_consts *pc,
+                                                                  __m512i acc, void *dst) {
   store_row(e, pc, _mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1), dst);
 }
 
