@@ -3,6 +3,7 @@ package org.tessera.kernels.nativecpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -43,7 +44,8 @@ class Int8VariantTest {
 
     @Test
     void aVnniGemmPacksEveryWeightInQuadsAndTheAvx2ConvTakesOnlyThoseItCanRunExactly() {
-        if (!NativeLibrary.get().loaded() || NativeLibrary.get().cpuIsa().compareTo(Isa.AVX2) < 0) return; // packing is AVX2 code
+        assumeTrue(NativeLibrary.get().loaded() && NativeLibrary.get().cpuIsa().compareTo(Isa.AVX2) >= 0,
+                "the packing is AVX2 code: needs the native library on an AVX2 CPU");
         int k = 8, n = 3;
         byte[] fits = new byte[k * n], wide = new byte[k * n];
         java.util.Arrays.fill(fits, (byte) 64);
