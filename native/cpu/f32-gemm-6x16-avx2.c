@@ -89,9 +89,10 @@ static void scale_only(size_t m, size_t n, float beta, float *c, size_t ldc, con
 }
 
 
-void tsr_f32_gemm_6x16__avx2(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
-                             size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc,
-                             const float *bias, int relu, void *workspace) {
+/* The blocked driver around either macro-kernel (they read the same packed panels). */
+static void gemm_blocked(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                         const float *b, size_t ldb, float beta, float *c, size_t ldc, const float *bias, int relu,
+                         void *workspace, tsr_f32_macro_kernel_fn macro) {
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == 0.0f) {
     scale_only(m, n, beta, c, ldc, bias, relu);
@@ -108,10 +109,24 @@ void tsr_f32_gemm_6x16__avx2(int trans_a, int trans_b, size_t m, size_t n, size_
       for (size_t ic = 0; ic < m; ic += MC) {
         const size_t mc = m - ic < MC ? m - ic : MC;
         pack_a(trans_a, mc, kc, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, ap);
-        macro_kernel(mc, nc, kc, ap, bp, c + ic * ldc + jc, ldc, e, bias ? bias + jc : NULL);
+        macro(mc, nc, kc, ap, bp, c + ic * ldc + jc, ldc, e, bias ? bias + jc : NULL);
       }
     }
   }
+}
+
+void tsr_f32_gemm_6x16__avx2(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                             size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                             const float *bias, int relu, void *workspace) {
+  gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, workspace, macro_kernel);
+}
+
+/* Needs AVX-512 F (the macro-kernel); Java calls it only then. */
+void tsr_f32_gemm_12x32__avx512(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                                size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                                const float *bias, int relu, void *workspace) {
+  gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, workspace,
+               tsr_f32_macro_kernel_12x32__avx512);
 }
 
 /* ---- pre-packed B ---------------------------------------------------------------------------------- */
@@ -139,9 +154,9 @@ void tsr_f32_gemm_pack_b_cols_6x16__avx2(int trans_b, size_t k, size_t n, size_t
 
 /* C columns [j0, j0 + nc) of act(alpha * op(A) * B + beta * C + bias) with B pre-packed over all of (k x n):
  * C, bias and the column range are absolute; A is the full (m x k) operand. */
-void tsr_f32_gemm_packed_6x16__avx2(int trans_a, size_t m, size_t n, size_t k, size_t j0, size_t nc, float alpha,
-                                    const float *a, size_t lda, const float *packed, float beta, float *c,
-                                    size_t ldc, const float *bias, int relu, void *workspace) {
+static void gemm_packed(int trans_a, size_t m, size_t n, size_t k, size_t j0, size_t nc, float alpha, const float *a,
+                        size_t lda, const float *packed, float beta, float *c, size_t ldc, const float *bias, int relu,
+                        void *workspace, tsr_f32_macro_kernel_fn macro) {
   if (m == 0 || nc == 0) return;
   if (k == 0 || alpha == 0.0f) {
     scale_only(m, nc, beta, c + j0, ldc, bias ? bias + j0 : NULL, relu);
@@ -156,7 +171,21 @@ void tsr_f32_gemm_packed_6x16__avx2(int trans_a, size_t m, size_t n, size_t k, s
     for (size_t ic = 0; ic < m; ic += MC) {
       const size_t mc = m - ic < MC ? m - ic : MC;
       pack_a(trans_a, mc, kc, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, ap);
-      macro_kernel(mc, nc, kc, ap, bp, c + ic * ldc + j0, ldc, e, bias ? bias + j0 : NULL);
+      macro(mc, nc, kc, ap, bp, c + ic * ldc + j0, ldc, e, bias ? bias + j0 : NULL);
     }
   }
+}
+
+void tsr_f32_gemm_packed_6x16__avx2(int trans_a, size_t m, size_t n, size_t k, size_t j0, size_t nc, float alpha,
+                                    const float *a, size_t lda, const float *packed, float beta, float *c,
+                                    size_t ldc, const float *bias, int relu, void *workspace) {
+  gemm_packed(trans_a, m, n, k, j0, nc, alpha, a, lda, packed, beta, c, ldc, bias, relu, workspace, macro_kernel);
+}
+
+/* Needs AVX-512 F (the macro-kernel); Java calls it only then. */
+void tsr_f32_gemm_packed_12x32__avx512(int trans_a, size_t m, size_t n, size_t k, size_t j0, size_t nc, float alpha,
+                                       const float *a, size_t lda, const float *packed, float beta, float *c,
+                                       size_t ldc, const float *bias, int relu, void *workspace) {
+  gemm_packed(trans_a, m, n, k, j0, nc, alpha, a, lda, packed, beta, c, ldc, bias, relu, workspace,
+              tsr_f32_macro_kernel_12x32__avx512);
 }

@@ -86,6 +86,13 @@ void tsr_f32_gemm_pack_b_cols_6x16__avx2(int trans_b, size_t k, size_t n, size_t
 void tsr_f32_gemm_packed_6x16__avx2(int trans_a, size_t m, size_t n, size_t k, size_t j0, size_t nc, float alpha,
                                     const float *a, size_t lda, const float *packed, float beta, float *c,
                                     size_t ldc, const float *bias, int relu, void *workspace);
+/* The same two products on AVX-512 F 12x32 tiles: same arguments, workspace, packed B and results, bit for bit. */
+void tsr_f32_gemm_12x32__avx512(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                                size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                                const float *bias, int relu, void *workspace);
+void tsr_f32_gemm_packed_12x32__avx512(int trans_a, size_t m, size_t n, size_t k, size_t j0, size_t nc, float alpha,
+                                       const float *a, size_t lda, const float *packed, float beta, float *c,
+                                       size_t ldc, const float *bias, int relu, void *workspace);
 
 /*
  * Depthwise 2-D convolution, NHWC, f32 (groups = c = k): output rows [row0, row1) of the flattened (n, oh)

@@ -148,6 +148,13 @@ static inline void macro_kernel(size_t mc, size_t nc, size_t kc, const float *ap
   }
 }
 
+/* A macro-kernel: macro_kernel above, or tsr_f32_macro_kernel_12x32__avx512 (f32-gemm-12x32-avx512.c) on the
+ * same packed panels; the GEMM drivers take either. */
+typedef void (*tsr_f32_macro_kernel_fn)(size_t mc, size_t nc, size_t kc, const float *ap, const float *bp, float *c,
+                                        size_t ldc, epilogue e, const float *bias);
+void tsr_f32_macro_kernel_12x32__avx512(size_t mc, size_t nc, size_t kc, const float *ap, const float *bp, float *c,
+                                        size_t ldc, epilogue e, const float *bias);
+
 static inline float *align64(void *p) { return (float *)(((size_t)p + 63) & ~(size_t)63); }
 
 #endif /* TESSERA_F32_GEMM_6X16_AVX2_H */

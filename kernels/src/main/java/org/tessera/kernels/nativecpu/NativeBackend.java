@@ -1,5 +1,7 @@
 package org.tessera.kernels.nativecpu;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.tessera.kernels.MemoryKind;
 import org.tessera.kernels.conv.GemmConv2d;
 import org.tessera.kernels.java.JavaBackend;
@@ -111,7 +113,7 @@ public final class NativeBackend implements Backend {
         }
         if (family == OpFamily.F32_GEMM) {
             NativeF32Gemm g = gemm;
-            if (g == null) gemm = g = new NativeF32Gemm();
+            if (g == null) gemm = g = new NativeF32Gemm(isa() == Isa.AVX512);
             return Support.of(family.kernelType().cast(g));
         }
         if (family == OpFamily.INT8_GEMM) {
@@ -133,6 +135,21 @@ public final class NativeBackend implements Backend {
             return Support.of(family.kernelType().cast(s));
         }
         return Support.refused("no native " + family + " kernels yet");
+    }
+
+    /**
+     * The kernels of {@link #kernels}, then the slower ones this CPU also runs (AVX2 under AVX-512 or VNNI), so
+     * that tests on a newer CPU still cover the kernels older CPUs get.
+     */
+    @Override
+    public <T> List<T> variants(OpFamily<T> family) {
+        List<T> out = new ArrayList<>(Backend.super.variants(family));
+        if (out.isEmpty()) return out;
+        if (family == OpFamily.F32_GEMM && isa() == Isa.AVX512) out.add(family.kernelType().cast(new NativeF32Gemm(false)));
+        if (family == OpFamily.INT8_GEMM && ((NativeInt8Gemm) out.get(0)).variant() != Int8Variant.AVX2) {
+            out.add(family.kernelType().cast(new NativeInt8Gemm(Int8Variant.AVX2)));
+        }
+        return out;
     }
 
     @Override

@@ -76,6 +76,19 @@ final class NativeCpu {
                                                       @Cast("size_t") long ldc, @Cast("const float*") long bias, int relu,
                                                       @Cast("void*") long workspace);
 
+    static native void tsr_f32_gemm_12x32__avx512(int transA, int transB, @Cast("size_t") long m, @Cast("size_t") long n,
+                                                  @Cast("size_t") long k, float alpha, @Cast("const float*") long a,
+                                                  @Cast("size_t") long lda, @Cast("const float*") long b, @Cast("size_t") long ldb,
+                                                  float beta, @Cast("float*") long c, @Cast("size_t") long ldc,
+                                                  @Cast("const float*") long bias, int relu, @Cast("void*") long workspace);
+
+    static native void tsr_f32_gemm_packed_12x32__avx512(int transA, @Cast("size_t") long m, @Cast("size_t") long n,
+                                                         @Cast("size_t") long k, @Cast("size_t") long j0, @Cast("size_t") long nc,
+                                                         float alpha, @Cast("const float*") long a, @Cast("size_t") long lda,
+                                                         @Cast("const float*") long packed, float beta, @Cast("float*") long c,
+                                                         @Cast("size_t") long ldc, @Cast("const float*") long bias, int relu,
+                                                         @Cast("void*") long workspace);
+
     static native void tsr_f32_dwconv2d__avx2(@Cast("size_t") long h, @Cast("size_t") long w, @Cast("size_t") long c,
                                               @Cast("size_t") long r, @Cast("size_t") long s, @Cast("size_t") long strideH,
                                               @Cast("size_t") long strideW, @Cast("size_t") long padTop,

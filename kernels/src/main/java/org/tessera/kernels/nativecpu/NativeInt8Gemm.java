@@ -34,6 +34,10 @@ final class NativeInt8Gemm extends CheckedInt8Gemm {
         this.variant = variant;
     }
 
+    Int8Variant variant() {
+        return variant;
+    }
+
     @Override
     public String kernelId() {
         return variant.kernelId;

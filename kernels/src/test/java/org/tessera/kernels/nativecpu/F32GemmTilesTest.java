@@ -1,0 +1,67 @@
+package org.tessera.kernels.nativecpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.tessera.kernels.HostStorage;
+import org.tessera.kernels.cpu.Isa;
+import org.tessera.kernels.spi.PackedF32;
+import org.tessera.testing.SeededRandom;
+import org.tessera.testing.TestData;
+
+/**
+ * The AVX-512 12x32 f32 GEMM gives the AVX2 6x16 kernel's results bit for bit (same packed panels, the same
+ * FMA chain per element, the same epilogue), on shapes around both tiles, the k block (256) and the A block
+ * (144 rows). F32GemmKernelsTest checks each against the reference; this pins the stronger claim the
+ * kernel's comment makes, which a wrong edge mask or a skipped panel would break.
+ */
+@ExtendWith(SeededRandom.class)
+class F32GemmTilesTest {
+    private static final int[] M = {1, 5, 6, 7, 11, 12, 13, 25, 37, 145, 150};
+    private static final int[] N = {1, 15, 16, 17, 31, 32, 33, 47, 100};
+    private static final int[] K = {1, 7, 256, 300, 513};
+    private static final float[] SCALARS = {0f, 1f, -0.5f, 0.7f};
+
+    @Test
+    void avx512TilesEqualAvx2TilesBitForBit(SplittableRandom rnd) {
+        NativeLibrary lib = NativeLibrary.get();
+        assumeTrue(lib.loaded() && lib.cpuIsa().min(lib.buildIsa()) == Isa.AVX512, "needs an AVX-512 CPU: "
+                + (lib.loaded() ? "this one runs " + lib.cpuIsa().id() : lib.reason()));
+        NativeF32Gemm wide = new NativeF32Gemm(true), narrow = new NativeF32Gemm(false);
+        assertNotEquals(wide.kernelId(), narrow.kernelId());
+        for (int t = 0; t < 60; t++) {
+            int m = M[rnd.nextInt(M.length)], n = N[rnd.nextInt(N.length)], k = K[rnd.nextInt(K.length)];
+            boolean ta = rnd.nextBoolean(), tb = rnd.nextBoolean(), relu = rnd.nextBoolean(), withBias = rnd.nextBoolean();
+            float alpha = SCALARS[1 + rnd.nextInt(3)], beta = SCALARS[rnd.nextInt(SCALARS.length)];
+            int lda = (ta ? m : k) + rnd.nextInt(3), ldb = (tb ? k : n) + rnd.nextInt(3), ldc = n + rnd.nextInt(3);
+            float[] a = TestData.floats(rnd, (ta ? k : m) * lda), b = TestData.floats(rnd, (tb ? n : k) * ldb);
+            float[] c = TestData.floats(rnd, m * ldc), bias = TestData.floats(rnd, n);
+            String what = String.format("%dx%dx%d ta=%b tb=%b alpha=%s beta=%s bias=%b relu=%b", m, n, k, ta, tb, alpha, beta,
+                    withBias, relu);
+            try (HostStorage as = TestData.storage(a); HostStorage bs = TestData.storage(b); HostStorage biass = TestData.storage(bias);
+                 HostStorage c1 = TestData.storage(c); HostStorage c2 = TestData.storage(c);
+                 HostStorage p1 = TestData.storage(c); HostStorage p2 = TestData.storage(c);
+                 PackedF32 wb = wide.pack(tb, k, n, bs, 0, ldb); PackedF32 nb = narrow.pack(tb, k, n, bs, 0, ldb)) {
+                HostStorage bias1 = withBias ? biass : null;
+                wide.gemm(ta, tb, m, n, k, alpha, as, 0, lda, bs, 0, ldb, beta, c1, 0, ldc, bias1, 0, relu);
+                narrow.gemm(ta, tb, m, n, k, alpha, as, 0, lda, bs, 0, ldb, beta, c2, 0, ldc, bias1, 0, relu);
+                assertBitsEqual(what, TestData.floats(c2), TestData.floats(c1));
+                wide.gemmPacked(ta, m, alpha, as, 0, lda, wb, beta, p1, 0, ldc, bias1, 0, relu);
+                narrow.gemmPacked(ta, m, alpha, as, 0, lda, nb, beta, p2, 0, ldc, bias1, 0, relu);
+                assertBitsEqual("packed " + what, TestData.floats(p2), TestData.floats(p1));
+            }
+        }
+    }
+
+    private static void assertBitsEqual(String what, float[] expected, float[] actual) {
+        for (int i = 0; i < expected.length; i++) {
+            int at = i;
+            assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
+                    () -> what + ": element " + at + " differs: " + expected[at] + " vs " + actual[at]);
+        }
+    }
+}
