@@ -15,40 +15,7 @@
  * a row of zero-point bytes for taps in the padding (as the f32 implicit GEMM does with zeros).
  */
 #include "tessera_i8_gemm_6x16_avx2.h"
-
-typedef struct {
-  size_t h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, cg, c0;
-  const uint8_t *x;
-  uint8_t pad;
-} geometry;
-
-/* n bytes, n >= 16: 16-byte copies with an overlapping last one. */
-static inline void copy_run(uint8_t *dst, const uint8_t *src, size_t n) {
-  size_t q = 0;
-  for (; q + 16 <= n; q += 16) _mm_storeu_si128((__m128i *)(dst + q), _mm_loadu_si128((const __m128i *)(src + q)));
-  if (q < n) _mm_storeu_si128((__m128i *)(dst + n - 16), _mm_loadu_si128((const __m128i *)(src + n - 16)));
-}
-
-/* Output pixel `pixel`'s whole patch (r * s * cg bytes) into dst. */
-static void gather_patch__avx2(const geometry *g, size_t pixel, uint8_t *dst) {
-  const size_t n = pixel / (g->out_h * g->out_w), rest = pixel % (g->out_h * g->out_w);
-  const ptrdiff_t hb = (ptrdiff_t)((rest / g->out_w) * g->stride_h) - (ptrdiff_t)g->pad_top;
-  const ptrdiff_t wb = (ptrdiff_t)((rest % g->out_w) * g->stride_w) - (ptrdiff_t)g->pad_left;
-  const size_t cg = g->cg;
-  for (size_t i = 0; i < g->r; i++) {
-    const ptrdiff_t ih = hb + (ptrdiff_t)(i * g->dil_h);
-    for (size_t t = 0; t < g->s; t++, dst += cg) {
-      const ptrdiff_t iw = wb + (ptrdiff_t)(t * g->dil_w);
-      if (ih < 0 || ih >= (ptrdiff_t)g->h || iw < 0 || iw >= (ptrdiff_t)g->w) {
-        memset(dst, g->pad, cg);
-        continue;
-      }
-      const uint8_t *src = g->x + ((n * g->h + (size_t)ih) * g->w + (size_t)iw) * g->c + g->c0;
-      if (cg >= 16) copy_run(dst, src, cg);
-      else memcpy(dst, src, cg);
-    }
-  }
-}
+#include "tessera_i8_conv2d_igemm.h"
 
 /* One row of the tap loop: 4 u8 of row pointer `p` at quad offset i (the core's reduced-range row). */
 #define TAP_ROW(p, lo, hi) RR_ROW_AT("(%[" #p "],%[i])", lo, hi)
@@ -86,32 +53,6 @@ static void rr_taps_6__avx2(size_t taps, size_t qb, const uint8_t *const *table,
         "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 }
 
-/*
- * table[q] for q < 6: where pixel p + q reads each of the r * s taps (table[t * 6 + q]): its run of channels
- * in x, or `pad` (cg zero-point bytes) in the padding and for pixels at or past p1.
- */
-static void tap_pointers__avx2(const geometry *g, size_t p, size_t p1, const uint8_t *pad, const uint8_t **table) {
-  const size_t taps = g->r * g->s;
-  for (size_t q = 0; q < MR; q++) {
-    const size_t pixel = p + q;
-    if (pixel >= p1) {
-      for (size_t t = 0; t < taps; t++) table[t * MR + q] = pad;
-      continue;
-    }
-    const size_t n = pixel / (g->out_h * g->out_w), rest = pixel % (g->out_h * g->out_w);
-    const ptrdiff_t hb = (ptrdiff_t)((rest / g->out_w) * g->stride_h) - (ptrdiff_t)g->pad_top;
-    const ptrdiff_t wb = (ptrdiff_t)((rest % g->out_w) * g->stride_w) - (ptrdiff_t)g->pad_left;
-    for (size_t i = 0, t = 0; i < g->r; i++) {
-      const ptrdiff_t ih = hb + (ptrdiff_t)(i * g->dil_h);
-      for (size_t j = 0; j < g->s; j++, t++) {
-        const ptrdiff_t iw = wb + (ptrdiff_t)(j * g->dil_w);
-        const int inside = ih >= 0 && ih < (ptrdiff_t)g->h && iw >= 0 && iw < (ptrdiff_t)g->w;
-        table[t * MR + q] = inside ? g->x + ((n * g->h + (size_t)ih) * g->w + (size_t)iw) * g->c + g->c0 : pad;
-      }
-    }
-  }
-}
-
 /* Pixels [p0, p1) through the tap loop: blocks of as many tiles as the table space holds, every panel per block. */
 static void conv_taps__avx2(const geometry *g, size_t p0, size_t p1, size_t kg, const int8_t *packed, const epilogue_args *e,
                             uint8_t *y, size_t ldy_bytes, const uint8_t **table, size_t table_ptrs, uint8_t *pad) {
@@ -121,7 +62,7 @@ static void conv_taps__avx2(const geometry *g, size_t p0, size_t p1, size_t kg, 
   memset(pad, g->pad, g->cg);
   for (size_t ic = p0; ic < p1; ic += tiles * MR) {
     const size_t mc = p1 - ic < tiles * MR ? p1 - ic : tiles * MR;
-    for (size_t i = 0; i < mc; i += MR) tap_pointers__avx2(g, ic + i, p1, pad, table + i / MR * taps * MR);
+    for (size_t i = 0; i < mc; i += MR) tap_pointers(g, ic + i, p1, pad, table + i / MR * taps * MR);
     for (size_t j = 0; j < kg; j += NR) {
       panel_consts pc;
       panel_setup(e, j, kg - j < NR ? kg - j : NR, &pc);
@@ -168,7 +109,7 @@ void tsr_i8_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size
     const size_t mc = p1 - ic < mcb ? p1 - ic : mcb;
     for (size_t i = 0; i < mc; i += MR) {
       const size_t nrows = mc - i < MR ? mc - i : MR;
-      for (size_t q = 0; q < nrows; q++) gather_patch__avx2(&g, ic + i + q, rows + q * k);
+      for (size_t q = 0; q < nrows; q++) gather_patch(&g, ic + i + q, rows + q * k);
       uint32_t *panel = ap + (i / MR) * steps * MR;
       if (reduced_range) pack_a_rr(a_signed, nrows, k, rows, k, panel);
       else pack_a(a_signed, nrows, k, rows, k, panel);

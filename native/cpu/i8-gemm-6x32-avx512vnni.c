@@ -22,8 +22,7 @@
  * output kinds are bit-identical to the AVX2 kernels.
  */
 #include "tessera_i8_gemm_6x16_avx2.h"
-
-#include <immintrin.h>
+#include "tessera_i8_gemm_6x32_avx512vnni.h"
 
 /* Rows [0, live) of a 6-row tile over `panels` (1 or 2) 16-column panels: all kq quads into acc. For edge tiles
  * (fewer rows or one panel), in intrinsics: the extra moves gcc adds matter little there. */
@@ -42,11 +41,6 @@ static inline __attribute__((always_inline)) void tile_sums(size_t live, size_t 
       if (panels == 2) acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], a, b1);
     }
   }
-}
-
-static inline __attribute__((always_inline)) void store_panel_row(const epilogue_args *e, const panel_consts *pc,
-                                                                  __m512i acc, void *dst) {
-  store_row(e, pc, _mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1), dst);
 }
 
 /* The full 6x32 loop in assembly: with intrinsics gcc copies every accumulator to a fresh register before
@@ -108,9 +102,8 @@ static inline __attribute__((always_inline)) void tile(size_t live, size_t panel
     default: tile(6, P, kq, api, bp, panel_bytes, e, pc, ct, ldc_bytes, ob); break;   \
   }
 
-/* The tiles of one packed A block (mc rows) times packed B columns [j0, j0 + nc), into c (the block's row 0). */
-static void macro_block__avx512vnni(size_t mc, size_t kq, const uint32_t *ap, const int8_t *packed, size_t j0, size_t nc,
-                             const epilogue_args *e, uint8_t *c, size_t ldc_bytes) {
+void tsr_i8_macro_block__avx512vnni(size_t mc, size_t kq, const uint32_t *ap, const int8_t *packed, size_t j0,
+                                    size_t nc, const epilogue_args *e, uint8_t *c, size_t ldc_bytes) {
   const size_t ob = out_bytes_of(e->out_kind), panel_bytes = kq * 4 * NR, j1 = j0 + nc;
   for (size_t j = j0; j < j1; j += 2 * NR) {
     const size_t panels = j1 - j > NR ? 2 : 1;
@@ -145,6 +138,6 @@ void tsr_i8_gemm_packed_6x32__avx512vnni(size_t m, size_t k, size_t j0, size_t n
   for (size_t ic = 0; ic < m; ic += mcb) {
     const size_t mc = m - ic < mcb ? m - ic : mcb;
     pack_a_rr(a_signed, mc, k, a + ic * lda, lda, ap);
-    macro_block__avx512vnni(mc, kq, ap, packed, j0, nc, &e, (uint8_t *)c + ic * ldc_bytes, ldc_bytes);
+    tsr_i8_macro_block__avx512vnni(mc, kq, ap, packed, j0, nc, &e, (uint8_t *)c + ic * ldc_bytes, ldc_bytes);
   }
 }

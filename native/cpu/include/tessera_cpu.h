@@ -202,6 +202,15 @@ void tsr_i8_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size
                                     const float *bias, int out_kind, float out_scale, int32_t out_zero, int relu,
                                     void *y, size_t ldy, void *workspace);
 
+/* The same on AVX-512 VNNI, filters in the reduced-range quad layout (any s8 values), same workspace. */
+void tsr_i8_conv2d_igemm_6x32__avx512vnni(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
+                                          size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
+                                          size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t p0,
+                                          size_t p1, int a_signed, const uint8_t *x, int32_t a_zero, float a_scale,
+                                          const int8_t *packed, const int32_t *colsums, const float *w_scales,
+                                          const float *bias, int out_kind, float out_scale, int32_t out_zero, int relu,
+                                          void *y, size_t ldy, void *workspace);
+
 /*
  * int8 depthwise 2-D convolution, NHWC (groups = c = k): output rows [row0, row1) of the flattened (n, oh)
  * range, acc[ch] = sum over taps (i, t) of (x[n][ih][iw][ch] - a_zero) * wt[i][t][ch], exact in s32, padding

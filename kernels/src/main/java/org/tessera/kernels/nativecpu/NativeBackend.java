@@ -125,7 +125,8 @@ public final class NativeBackend implements Backend {
             GemmConv2d c = conv;
             if (c == null) conv = c = new GemmConv2d(kernels(OpFamily.F32_GEMM).kernels(), new NativeDepthwiseConv2d(),
                     kernels(OpFamily.INT8_GEMM).kernels(), new NativeInt8DepthwiseConv2d(), new NativeImplicitGemmConv2d(),
-                    new NativeImplicitInt8Conv2d(), new NativeDirectConv2d());
+                    new NativeImplicitInt8Conv2d(((NativeInt8Gemm) kernels(OpFamily.INT8_GEMM).kernels()).variant()),
+                    new NativeDirectConv2d());
             return Support.of(family.kernelType().cast(c));
         }
         if (family == OpFamily.POOL) return Support.of(family.kernelType().cast(JavaBackend.POOL));

@@ -192,6 +192,21 @@ final class NativeCpu {
                                                       int relu, @Cast("void*") long y, @Cast("size_t") long ldy,
                                                       @Cast("void*") long workspace);
 
+    static native void tsr_i8_conv2d_igemm_6x32__avx512vnni(@Cast("size_t") long h, @Cast("size_t") long w, @Cast("size_t") long c,
+                                                            @Cast("size_t") long r, @Cast("size_t") long s,
+                                                            @Cast("size_t") long strideH, @Cast("size_t") long strideW,
+                                                            @Cast("size_t") long padTop, @Cast("size_t") long padLeft,
+                                                            @Cast("size_t") long dilH, @Cast("size_t") long dilW,
+                                                            @Cast("size_t") long outH, @Cast("size_t") long outW,
+                                                            @Cast("size_t") long groups, @Cast("size_t") long group,
+                                                            @Cast("size_t") long kg, @Cast("size_t") long p0, @Cast("size_t") long p1,
+                                                            int aSigned, @Cast("const uint8_t*") long x, int aZero,
+                                                            float aScale, @Cast("const int8_t*") long packed,
+                                                            @Cast("const int32_t*") long colsums, @Cast("const float*") long wScales,
+                                                            @Cast("const float*") long bias, int outKind, float outScale, int outZero,
+                                                            int relu, @Cast("void*") long y, @Cast("size_t") long ldy,
+                                                            @Cast("void*") long workspace);
+
     static native @Cast("size_t") long tsr_i8_dwconv2d_workspace_bytes__avx2(@Cast("size_t") long r, @Cast("size_t") long s,
                                                                           @Cast("size_t") long c);
 
