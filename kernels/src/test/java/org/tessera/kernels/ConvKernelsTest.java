@@ -93,6 +93,9 @@ class ConvKernelsTest {
                 {new Conv2dShape(1, 2, 4, 8, 8, 3, 3, 1, 1, 1, 0, 1, 1, 1, 1, 8), Algorithm.DEPTHWISE},      // no row has all 3 filter rows
                 {new Conv2dShape(1, 4, 2, 8, 8, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, 8), Algorithm.DEPTHWISE},      // no column has a whole window
                 {new Conv2dShape(1, 5, 6, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3), Algorithm.DEPTHWISE},      // fewer channels than a vector
+                // c a multiple of 128 (the AVX-512 kernel's 8-pixel tiles for 3x3): two tiles + single pixels per row
+                {new Conv2dShape(1, 5, 21, 128, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 128), Algorithm.DEPTHWISE},
+                {new Conv2dShape(1, 7, 40, 256, 256, 3, 3, 2, 2, 1, 0, 1, 1, 1, 1, 256), Algorithm.DEPTHWISE}, // strided
                 {new Conv2dShape(2, 10, 12, 6, 10, 3, 3, 1, 2, 1, 0, 2, 1, 1, 2, 2), Algorithm.IM2COL},    // groups 2, dilated w
                 {new Conv2dShape(1, 12, 12, 16, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1), Algorithm.IM2COL},    // strided 1x1
                 // more pixels x columns than one im2col chunk holds: several chunks

@@ -124,7 +124,7 @@ public final class NativeBackend implements Backend {
         if (family == OpFamily.CONV) {
             GemmConv2d c = conv;
             if (c == null) conv = c = conv((NativeF32Gemm) kernels(OpFamily.F32_GEMM).kernels(),
-                    (NativeInt8Gemm) kernels(OpFamily.INT8_GEMM).kernels());
+                    (NativeInt8Gemm) kernels(OpFamily.INT8_GEMM).kernels(), isa() == Isa.AVX512);
             return Support.of(family.kernelType().cast(c));
         }
         if (family == OpFamily.POOL) return Support.of(family.kernelType().cast(JavaBackend.POOL));
@@ -148,14 +148,14 @@ public final class NativeBackend implements Backend {
         boolean newerInt8 = ((NativeInt8Gemm) kernels(OpFamily.INT8_GEMM).kernels()).variant() != Int8Variant.AVX2;
         if (family == OpFamily.INT8_GEMM && newerInt8) out.add(family.kernelType().cast(new NativeInt8Gemm(Int8Variant.AVX2)));
         if (family == OpFamily.CONV && (newerInt8 || isa() == Isa.AVX512)) {
-            out.add(family.kernelType().cast(conv(new NativeF32Gemm(false), new NativeInt8Gemm(Int8Variant.AVX2))));
+            out.add(family.kernelType().cast(conv(new NativeF32Gemm(false), new NativeInt8Gemm(Int8Variant.AVX2), false)));
         }
         return out;
     }
 
     /** Convolutions on these GEMMs, with the implicit int8 conv that reads {@code int8}'s packed filters. */
-    private static GemmConv2d conv(NativeF32Gemm f32, NativeInt8Gemm int8) {
-        return new GemmConv2d(f32, new NativeDepthwiseConv2d(), int8, new NativeInt8DepthwiseConv2d(), new NativeImplicitGemmConv2d(),
+    private static GemmConv2d conv(NativeF32Gemm f32, NativeInt8Gemm int8, boolean avx512) {
+        return new GemmConv2d(f32, new NativeDepthwiseConv2d(avx512), int8, new NativeInt8DepthwiseConv2d(), new NativeImplicitGemmConv2d(),
                 new NativeImplicitInt8Conv2d(int8.variant()), new NativeDirectConv2d());
     }
 

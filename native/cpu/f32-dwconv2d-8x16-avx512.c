@@ -1,0 +1,126 @@
+/*
+ * f32_dwconv2d__avx512: depthwise 2-D convolution (groups = c = k), NHWC, direct, on AVX-512 F. Same
+ * arguments and results (to rounding: sums in another order) as f32-dwconv2d-avx2.c.
+ *
+ * Tile: 8 adjacent output pixels of a row x 16 channels, 8 zmm accumulators. Per tap, one weight vector is
+ * loaded and feeds 8 FMAs whose pixel operand comes straight from memory, so the loop issues 9 loads per
+ * 8 FMAs. The AVX2 kernel's per-pixel loop loads a weight per FMA (2 loads per FMA: load-bound at half the
+ * FMA rate), and its register-resident 3x3 sweep runs along the row one channel vector at a time, which
+ * thrashes L1 sets when c is a multiple of 128. Here each 8-pixel group takes every channel block before
+ * the next group, so the inputs a group shares across taps are reused while still in L1, for every c.
+ * Pixels whose window crosses the left or right edge run the same loop one at a time over their valid taps.
+ *
+ * 3x3 layers whose c is not a multiple of 128 go to the AVX2 kernel's sweep (nine weights in registers
+ * along the row), which measured faster there: dw 3x3 c=144 56x56, 1 / 2 threads, 52 / 97-101 GFLOP/s
+ * against 44 / 63-77 for these tiles. At c=256 28x28 the tiles win: 46 / 75 against 35 / 47.
+ */
+#include <immintrin.h>
+#include <stddef.h>
+
+#include "tessera_cpu.h"
+
+#define PX 8  /* pixels per tile */
+#define CV 16 /* channels per zmm */
+
+static inline size_t first_tap(ptrdiff_t base, size_t dil) {
+  return base >= 0 ? 0 : (size_t)((-base + (ptrdiff_t)dil - 1) / (ptrdiff_t)dil);
+}
+
+static inline size_t end_tap(ptrdiff_t base, size_t dil, size_t size, size_t taps) {
+  if (base >= (ptrdiff_t)size) return 0;
+  const size_t e = (size_t)((ptrdiff_t)size - 1 - base) / dil + 1;
+  return e < taps ? e : taps;
+}
+
+typedef struct {
+  size_t c, s;
+  ptrdiff_t x_tap, x_row, x_pix; /* elements to the next filter column, filter row, output pixel */
+  const float *bias;
+  int relu;
+} row_args;
+
+/*
+ * Pixels [0, P) of a tile, 16 channels (m masks them), over filter rows [r0, r1) and columns [t0, t1) (the
+ * same for all P pixels). x0: the element offset from x of the first pixel's window origin (filter row 0,
+ * column 0), which may lie outside the input: only in-range taps are read. P, masked: constants at every call.
+ */
+static inline __attribute__((always_inline)) void tile(size_t P, int masked, __mmask16 m, const row_args *a,
+                                                       const float *x, ptrdiff_t x0, size_t r0, size_t r1, size_t t0,
+                                                       size_t t1, const float *wt, float *y) {
+  __m512 acc[PX];
+  for (size_t p = 0; p < P; p++) acc[p] = _mm512_setzero_ps();
+#pragma GCC unroll 3
+  for (size_t i = r0; i < r1; i++) {
+#pragma GCC unroll 3
+    for (size_t t = t0; t < t1; t++) {
+      const float *wp = wt + (i * a->s + t) * a->c;
+      const float *xp = x + (x0 + (ptrdiff_t)i * a->x_row + (ptrdiff_t)t * a->x_tap);
+      const __m512 wv = masked ? _mm512_maskz_loadu_ps(m, wp) : _mm512_loadu_ps(wp);
+#pragma GCC unroll 8
+      for (size_t p = 0; p < P; p++) {
+        const float *q = xp + p * a->x_pix;
+        acc[p] = _mm512_fmadd_ps(masked ? _mm512_maskz_loadu_ps(m, q) : _mm512_loadu_ps(q), wv, acc[p]);
+      }
+    }
+  }
+  const __m512 b = a->bias ? _mm512_maskz_loadu_ps(m, a->bias) : _mm512_setzero_ps();
+  for (size_t p = 0; p < P; p++) {
+    __m512 v = _mm512_add_ps(acc[p], b);
+    if (a->relu) v = _mm512_max_ps(_mm512_setzero_ps(), v); /* NaN stays NaN */
+    _mm512_mask_storeu_ps(y + p * a->c, m, v);
+  }
+}
+
+/* All channels of P pixels (P = 1 or PX) sharing filter columns [t0, t1). */
+static inline __attribute__((always_inline)) void pixels(size_t P, const row_args *a, const float *x, ptrdiff_t x0,
+                                                         size_t r0, size_t r1, size_t t0, size_t t1, const float *wt,
+                                                         float *y) {
+  row_args ac = *a;
+  size_t ch = 0;
+  for (; ch + CV <= a->c; ch += CV) {
+    ac.bias = a->bias ? a->bias + ch : NULL;
+    tile(P, 0, (__mmask16)0xFFFF, &ac, x, x0 + (ptrdiff_t)ch, r0, r1, t0, t1, wt + ch, y + ch);
+  }
+  if (ch < a->c) {
+    ac.bias = a->bias ? a->bias + ch : NULL;
+    tile(P, 1, (__mmask16)((1u << (a->c - ch)) - 1), &ac, x, x0 + (ptrdiff_t)ch, r0, r1, t0, t1, wt + ch, y + ch);
+  }
+}
+
+void tsr_f32_dwconv2d__avx512(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h, size_t stride_w,
+                              size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w, size_t out_h, size_t out_w,
+                              size_t row0, size_t row1, const float *x, const float *wt, const float *bias, int relu,
+                              float *y) {
+  if (r == 3 && s == 3 && c >= 8 && c % 128 != 0) { /* the AVX2 kernel's register-resident sweep wins there */
+    tsr_f32_dwconv2d__avx2(h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, row0, row1, x,
+                           wt, bias, relu, y);
+    return;
+  }
+  /* Output columns [in_lo, in_hi) have their whole (dilated) window inside the input's width. */
+  const size_t in_lo = (pad_left + stride_w - 1) / stride_w;
+  const ptrdiff_t last = (ptrdiff_t)w - 1 - (ptrdiff_t)((s - 1) * dil_w) + (ptrdiff_t)pad_left;
+  size_t in_hi = last < 0 ? 0 : (size_t)last / stride_w + 1;
+  if (in_hi > out_w) in_hi = out_w;
+  if (in_hi < in_lo) in_hi = in_lo;
+  const ptrdiff_t wc = (ptrdiff_t)(w * c);
+  const row_args a = {c, s, (ptrdiff_t)(dil_w * c), (ptrdiff_t)dil_h * wc, (ptrdiff_t)(stride_w * c), bias, relu};
+  for (size_t row = row0; row < row1; row++) {
+    const size_t n = row / out_h, oh = row % out_h;
+    const ptrdiff_t hb = (ptrdiff_t)(oh * stride_h) - (ptrdiff_t)pad_top;
+    const size_t r0 = first_tap(hb, dil_h), r1 = end_tap(hb, dil_h, h, r);
+    const ptrdiff_t xrow = ((ptrdiff_t)(n * h) + hb) * wc; /* filter row 0's input row, maybe outside */
+    float *yr = y + row * out_w * c;
+    size_t ow = 0;
+    while (ow < out_w) {
+      const ptrdiff_t wb = (ptrdiff_t)(ow * stride_w) - (ptrdiff_t)pad_left, x0 = xrow + wb * (ptrdiff_t)c;
+      if (ow >= in_lo && ow + PX <= in_hi) {
+        if (r == 3 && s == 3 && r0 == 0 && r1 == 3) pixels(PX, &a, x, x0, 0, 3, 0, 3, wt, yr + ow * c); /* unrolled */
+        else pixels(PX, &a, x, x0, r0, r1, 0, s, wt, yr + ow * c);
+        ow += PX;
+      } else {
+        pixels(1, &a, x, x0, r0, r1, first_tap(wb, dil_w), end_tap(wb, dil_w, w, s), wt, yr + ow * c);
+        ow++;
+      }
+    }
+  }
+}
