@@ -1,5 +1,5 @@
 /*
- * f32_dwconv2d__avx512: depthwise 2-D convolution (groups = c = k), NHWC, direct, on AVX-512 F. Same
+ * f32_dwconv2d_8x16__avx512: depthwise 2-D convolution (groups = c = k), NHWC, direct, on AVX-512 F. Same
  * arguments and results (to rounding: sums in another order) as f32-dwconv2d-avx2.c.
  *
  * Tile: 8 adjacent output pixels of a row x 16 channels, 8 zmm accumulators. Per tap, one weight vector is
@@ -87,13 +87,13 @@ static inline __attribute__((always_inline)) void pixels(size_t P, const row_arg
   }
 }
 
-void tsr_f32_dwconv2d__avx512(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h, size_t stride_w,
-                              size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w, size_t out_h, size_t out_w,
-                              size_t row0, size_t row1, const float *x, const float *wt, const float *bias, int relu,
-                              float *y) {
+void tsr_f32_dwconv2d_8x16__avx512(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
+                                   size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
+                                   size_t out_h, size_t out_w, size_t row0, size_t row1, const float *x, const float *wt,
+                                   const float *bias, int relu, float *y) {
   if (r == 3 && s == 3 && c >= 8 && c % 128 != 0) { /* the AVX2 kernel's register-resident sweep wins there */
-    tsr_f32_dwconv2d__avx2(h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, row0, row1, x,
-                           wt, bias, relu, y);
+    tsr_f32_dwconv2d__avx2(h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, row0, row1,
+                           x, wt, bias, relu, y);
     return;
   }
   /* Output columns [in_lo, in_hi) have their whole (dilated) window inside the input's width. */

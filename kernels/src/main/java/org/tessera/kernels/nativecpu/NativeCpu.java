@@ -98,14 +98,14 @@ final class NativeCpu {
                                               @Cast("const float*") long wt, @Cast("const float*") long bias, int relu,
                                               @Cast("float*") long y);
 
-    static native void tsr_f32_dwconv2d__avx512(@Cast("size_t") long h, @Cast("size_t") long w, @Cast("size_t") long c,
-                                                @Cast("size_t") long r, @Cast("size_t") long s, @Cast("size_t") long strideH,
-                                                @Cast("size_t") long strideW, @Cast("size_t") long padTop,
-                                                @Cast("size_t") long padLeft, @Cast("size_t") long dilH, @Cast("size_t") long dilW,
-                                                @Cast("size_t") long outH, @Cast("size_t") long outW, @Cast("size_t") long row0,
-                                                @Cast("size_t") long row1, @Cast("const float*") long x,
-                                                @Cast("const float*") long wt, @Cast("const float*") long bias, int relu,
-                                                @Cast("float*") long y);
+    static native void tsr_f32_dwconv2d_8x16__avx512(@Cast("size_t") long h, @Cast("size_t") long w, @Cast("size_t") long c,
+                                                     @Cast("size_t") long r, @Cast("size_t") long s, @Cast("size_t") long strideH,
+                                                     @Cast("size_t") long strideW, @Cast("size_t") long padTop,
+                                                     @Cast("size_t") long padLeft, @Cast("size_t") long dilH, @Cast("size_t") long dilW,
+                                                     @Cast("size_t") long outH, @Cast("size_t") long outW, @Cast("size_t") long row0,
+                                                     @Cast("size_t") long row1, @Cast("const float*") long x,
+                                                     @Cast("const float*") long wt, @Cast("const float*") long bias, int relu,
+                                                     @Cast("float*") long y);
 
     static native @Cast("size_t") long tsr_f32_conv2d_igemm_workspace_bytes__avx2();
 

@@ -26,7 +26,7 @@ final class NativeDepthwiseConv2d implements DepthwiseConv2d {
                      MemorySegment y, long yOff, boolean relu, int row0, int row1) {
         long xp = x.address() + 4 * xOff, bp = bias == null ? 0 : bias.address() + 4 * biasOff, yp = y.address() + 4 * yOff;
         if (avx512) {
-            NativeCpu.tsr_f32_dwconv2d__avx512(s.h(), s.w(), s.c(), s.r(), s.s(), s.strideH(), s.strideW(), s.padTop(),
+            NativeCpu.tsr_f32_dwconv2d_8x16__avx512(s.h(), s.w(), s.c(), s.r(), s.s(), s.strideH(), s.strideW(), s.padTop(),
                     s.padLeft(), s.dilationH(), s.dilationW(), s.outH(), s.outW(), row0, row1, xp, wt.address(), bp,
                     relu ? 1 : 0, yp);
         } else {
