@@ -99,7 +99,7 @@ final class NativeF32Gemm extends CheckedF32Gemm {
 
     /** Multi-threaded with one packed B shared by all threads (see {@link SharedPackedB}). */
     private void runSharedB(boolean transA, boolean transB, int m, int n, int k, int ncb, float alpha, long ap, long lda,
-                                   long bp, long ldb, float beta, long cp, long ldc, long biasp, boolean relu) {
+                            long bp, long ldb, float beta, long cp, long ldc, long biasp, boolean relu) {
         long bytes = 4 * SharedPackedB.bufferFloats(k, ncb, nr);
         MemorySegment shared = SHARED_B.get();
         if (shared.byteSize() < bytes) {
