@@ -31,9 +31,9 @@ compile() { # $1 source, $2 object, rest: flags
   gcc $bare "$@" -I"$src/include" -c "$file" -o "$work/$obj"
 }
 compile "$src/i8-gemm-6x16-avx2.c" avx2.o $TESSERA_CFLAGS_AVX2
-compile "$src/i8-gemm-6x32-avx512vnni.c" avx512vnni.o $TESSERA_CFLAGS_AVX512
+compile "$src/i8-gemm-6x32-avx512vnni.c" avx512vnni.o $TESSERA_CFLAGS_AVX512VNNI
 # The emulator lacks AVX-VNNI (VEX): the 256-bit kernel runs with the EVEX encoding of the same instruction.
-compile "$src/i8-gemm-6x16-avxvnni.c" avxvnni.o $TESSERA_CFLAGS_AVX512 \
+compile "$src/i8-gemm-6x16-avxvnni.c" avxvnni.o $TESSERA_CFLAGS_AVX512VNNI \
   -DVPDPBUSD_256=_mm256_dpbusd_epi32 '-DVPDPBUSD_256_ASM="%{evex%} vpdpbusd"'
 compile "$src/test/bare-metal.c" bare-metal.o $TESSERA_CFLAGS_BASELINE
 compile "$src/test/i8-gemm-vnni-emulated-test.c" test.o $TESSERA_CFLAGS_BASELINE -DTEST_SEED="$seed"

@@ -32,7 +32,7 @@ size_t tsr_f32_gemm_6x16_workspace_bytes__avx2(void) {
 
 /* B block (kc x nc) at b, row-major with row stride ldb (or transposed: stored nc x kc) into 16-column
  * micro-panels: panel j holds bp[p * 16 + c] = B[p][j*16 + c], columns past nc zero. */
-static void pack_b(int trans, size_t kc, size_t nc, const float *b, size_t ldb, float *bp) {
+static void pack_b__avx2(int trans, size_t kc, size_t nc, const float *b, size_t ldb, float *bp) {
   if (!trans) {
     /* 8 rows at a time across the whole width: 8 sequential read streams, 512 contiguous bytes written per
      * panel. (Panel by panel instead would read 64 bytes per row with ldb stride -- for a power-of-two ldb
@@ -104,11 +104,11 @@ static void gemm_blocked(int trans_a, int trans_b, size_t m, size_t n, size_t k,
     const size_t nc = n - jc < NC ? n - jc : NC;
     for (size_t pc = 0; pc < k; pc += KC) {
       const size_t kc = k - pc < KC ? k - pc : KC;
-      pack_b(trans_b, kc, nc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, bp);
+      pack_b__avx2(trans_b, kc, nc, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, bp);
       const epilogue e = {alpha, beta, pc == 0, pc + kc == k, NULL, relu};
       for (size_t ic = 0; ic < m; ic += MC) {
         const size_t mc = m - ic < MC ? m - ic : MC;
-        pack_a(trans_a, mc, kc, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, ap);
+        pack_a__avx2(trans_a, mc, kc, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, ap);
         macro(mc, nc, kc, ap, bp, c + ic * ldc + jc, ldc, e, bias ? bias + jc : NULL);
       }
     }
@@ -118,7 +118,7 @@ static void gemm_blocked(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 void tsr_f32_gemm_6x16__avx2(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
                              size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc,
                              const float *bias, int relu, void *workspace) {
-  gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, workspace, macro_kernel);
+  gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, workspace, macro_kernel__avx2);
 }
 
 /* Needs AVX-512 F (the macro-kernel); Java calls it only then. */
@@ -148,7 +148,7 @@ void tsr_f32_gemm_pack_b_cols_6x16__avx2(int trans_b, size_t k, size_t n, size_t
   const size_t npad = (n + NR - 1) / NR * NR;
   for (size_t pc = 0; pc < k; pc += KC) {
     const size_t kc = k - pc < KC ? k - pc : KC;
-    pack_b(trans_b, kc, nc, trans_b ? b + pc : b + pc * ldb, ldb, packed + pc * npad + j0 * kc);
+    pack_b__avx2(trans_b, kc, nc, trans_b ? b + pc : b + pc * ldb, ldb, packed + pc * npad + j0 * kc);
   }
 }
 
@@ -170,7 +170,7 @@ static void gemm_packed(int trans_a, size_t m, size_t n, size_t k, size_t j0, si
     const epilogue e = {alpha, beta, pc == 0, pc + kc == k, NULL, relu};
     for (size_t ic = 0; ic < m; ic += MC) {
       const size_t mc = m - ic < MC ? m - ic : MC;
-      pack_a(trans_a, mc, kc, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, ap);
+      pack_a__avx2(trans_a, mc, kc, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, ap);
       macro(mc, nc, kc, ap, bp, c + ic * ldc + j0, ldc, e, bias ? bias + j0 : NULL);
     }
   }
@@ -179,7 +179,7 @@ static void gemm_packed(int trans_a, size_t m, size_t n, size_t k, size_t j0, si
 void tsr_f32_gemm_packed_6x16__avx2(int trans_a, size_t m, size_t n, size_t k, size_t j0, size_t nc, float alpha,
                                     const float *a, size_t lda, const float *packed, float beta, float *c,
                                     size_t ldc, const float *bias, int relu, void *workspace) {
-  gemm_packed(trans_a, m, n, k, j0, nc, alpha, a, lda, packed, beta, c, ldc, bias, relu, workspace, macro_kernel);
+  gemm_packed(trans_a, m, n, k, j0, nc, alpha, a, lda, packed, beta, c, ldc, bias, relu, workspace, macro_kernel__avx2);
 }
 
 /* Needs AVX-512 F (the macro-kernel); Java calls it only then. */

@@ -135,7 +135,7 @@ static inline __attribute__((always_inline)) void dots(const int R, const int J,
     for (int q = 0; q < J; q++) dot[r][q] = hsum(s[r][q]);
 }
 
-static void dot_block(size_t R, size_t J, size_t kd, const float *a, size_t lda, const float *b, size_t ldb,
+static void dot_block__avx2(size_t R, size_t J, size_t kd, const float *a, size_t lda, const float *b, size_t ldb,
                       float dot[3][4]) {
   /* Every (R, J) gets its own fully unrolled body; J == 4 is the hot case. */
   switch (R * 4 + J) {
@@ -174,7 +174,7 @@ static void dot_products(int trans_a, size_t m, size_t n, size_t k, float alpha,
       for (size_t r0 = 0; r0 < m; r0 += 3) {
         const size_t R = m - r0 < 3 ? m - r0 : 3;
         float dot[3][4];
-        dot_block(R, J, kd, ab + r0 * ldab, ldab, b + j * ldb + p0, ldb, dot);
+        dot_block__avx2(R, J, kd, ab + r0 * ldab, ldab, b + j * ldb + p0, ldb, dot);
         for (size_t r = 0; r < R; r++)
           for (size_t q = 0; q < J; q++) {
             float *y = c + (r0 + r) * ldc + j + q;

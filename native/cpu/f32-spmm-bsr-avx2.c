@@ -86,7 +86,7 @@ static float csr_dot(int32_t p0, int32_t p1, const int32_t *col, const float *va
   return sum;
 }
 
-static void csr_row(int32_t p0, int32_t p1, const int32_t *col, const float *values, const float *x, size_t ldx, size_t m,
+static void csr_row__avx2(int32_t p0, int32_t p1, const int32_t *col, const float *values, const float *x, size_t ldx, size_t m,
                     int gather_ok, float bias, int relu, float *y) {
   if (m == 1 && gather_ok) {
     const float acc = csr_dot(p0, p1, col, values, x, ldx) + bias;
@@ -108,7 +108,7 @@ static void csr_row(int32_t p0, int32_t p1, const int32_t *col, const float *val
   }
 }
 
-static void one_row(size_t k, size_t br, size_t bc, size_t r, int32_t p0, int32_t p1, const int32_t *col,
+static void one_row__avx2(size_t k, size_t br, size_t bc, size_t r, int32_t p0, int32_t p1, const int32_t *col,
                     const float *values, const float *x, size_t ldx, size_t m, float bias, int relu, float *y) {
   size_t j = 0;
   if (m == 1) {
@@ -174,7 +174,7 @@ ALWAYS_INLINE void four_rows_chunk(int V, int masked, __m256i mask, size_t k, si
   }
 }
 
-static void four_rows(size_t k, size_t bc, int32_t p0, int32_t p1, const int32_t *col, const float *values,
+static void four_rows__avx2(size_t k, size_t bc, int32_t p0, int32_t p1, const int32_t *col, const float *values,
                       const float *x, size_t ldx, size_t m, const float *bias4, int relu, float *y, size_t ldy) {
   const __m256i all = _mm256_set1_epi32(-1);
   size_t j = 0;
@@ -198,7 +198,7 @@ static void block_rows(size_t n, size_t k, size_t br, size_t bc, size_t block_ro
     const int32_t p0 = row_ptr[b], p1 = row_ptr[b + 1];
     const size_t i0 = b * br;
     if (br == 1 && bc == 1) {
-      csr_row(p0, p1, col, values, x, ldx, m, k * ldx < ((size_t)1 << 31), bias ? bias[b] : 0.f, relu, y + b * ldy);
+      csr_row__avx2(p0, p1, col, values, x, ldx, m, k * ldx < ((size_t)1 << 31), bias ? bias[b] : 0.f, relu, y + b * ldy);
       continue;
     }
     if (br == 4 && bc == 1 && i0 + 4 <= n && m == 1) {
@@ -214,11 +214,11 @@ static void block_rows(size_t n, size_t k, size_t br, size_t bc, size_t block_ro
       continue;
     }
     if (br == 4 && i0 + 4 <= n && m >= 8) {
-      four_rows(k, bc, p0, p1, col, values, x, ldx, m, bias ? bias + i0 : NULL, relu, y + i0 * ldy, ldy);
+      four_rows__avx2(k, bc, p0, p1, col, values, x, ldx, m, bias ? bias + i0 : NULL, relu, y + i0 * ldy, ldy);
       continue;
     }
     for (size_t r = 0; r < br && i0 + r < n; r++) {
-      one_row(k, br, bc, r, p0, p1, col, values, x, ldx, m, bias ? bias[i0 + r] : 0.f, relu, y + (i0 + r) * ldy);
+      one_row__avx2(k, br, bc, r, p0, p1, col, values, x, ldx, m, bias ? bias[i0 + r] : 0.f, relu, y + (i0 + r) * ldy);
     }
   }
 }

@@ -48,7 +48,7 @@ static row_epilogue epilogue_for(int a_signed, int32_t za, float a_scale, float 
   return e;
 }
 
-static void store_one(const row_epilogue *e, int32_t acc, void *y, size_t j) {
+static void store_one__avx2(const row_epilogue *e, int32_t acc, void *y, size_t j) {
   switch (e->out_kind) {
     case TSR_I8_OUT_S32: ((int32_t *)y)[j] = acc; return;
     case TSR_I8_OUT_F32: {
@@ -207,7 +207,7 @@ static void rows4_bc1_columns(size_t br, size_t r0, int32_t p0, int32_t p1, cons
     }
     int32_t acc[4];
     _mm_storeu_si128((__m128i *)acc, _mm_add_epi32(acc0, acc1));
-    for (int q = 0; q < 4; q++) store_one(&e[q], acc[q] - corr[q], y[q], j);
+    for (int q = 0; q < 4; q++) store_one__avx2(&e[q], acc[q] - corr[q], y[q], j);
   }
 }
 
@@ -283,7 +283,7 @@ static void row_bc1_tail(size_t k, size_t br, size_t r, int32_t p0, int32_t p1, 
     int32_t acc;
     if (gather) acc = dot_gather(values, col, p0, p1, x, (int32_t)ldx, (int32_t)j, (int64_t)span - 4, e->a_signed);
     else acc = e->a_signed ? dot_s8(values + r, br, col, p0, p1, x + j, ldx) : dot_u8(values + r, br, col, p0, p1, x + j, ldx);
-    store_one(e, acc - corr, y, j);
+    store_one__avx2(e, acc - corr, y, j);
   }
 }
 
@@ -357,7 +357,7 @@ static void int8_row(size_t k, size_t br, size_t bc, size_t r, int32_t p0, int32
         acc += (int32_t)values[(size_t)p * br * bc + s * br + r] * (e->a_signed ? (int32_t)(int8_t)xv : (int32_t)xv);
       }
     }
-    store_one(e, acc - corr, y, j);
+    store_one__avx2(e, acc - corr, y, j);
   }
 }
 

@@ -19,7 +19,7 @@
 
 /* A block (mc x kc) at a, row-major with row stride lda (or transposed: stored kc x mc) into 6-row
  * micro-panels: panel i holds ap[p * 6 + r] = A[i*6 + r][p], rows past mc zero. */
-static inline void pack_a(int trans, size_t mc, size_t kc, const float *a, size_t lda, float *ap) {
+static inline void pack_a__avx2(int trans, size_t mc, size_t kc, const float *a, size_t lda, float *ap) {
   for (size_t i = 0; i < mc; i += MR, ap += MR * kc) {
     const size_t rows = mc - i < MR ? mc - i : MR;
     if (trans) { /* A[i + r][p] = a[p * lda + i + r]: 6 contiguous floats per p */
@@ -104,7 +104,7 @@ static inline __attribute__((always_inline)) void store_tile_6x16(const __m256 a
 }
 
 /* C tile (mr x nr, mr <= 6, nr <= 16) from kc steps of packed A (6 per step) and packed B (16 per step). */
-static inline void ukernel_6x16(size_t kc, const float *restrict a, const float *restrict b, float *c, size_t ldc,
+static inline void ukernel_6x16__avx2(size_t kc, const float *restrict a, const float *restrict b, float *c, size_t ldc,
                          size_t mr, size_t nr, const epilogue *e) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
@@ -136,19 +136,19 @@ static inline void ukernel_6x16(size_t kc, const float *restrict a, const float 
 }
 
 /* All micro-tiles of one (mc x nc) block of C from packed A (mc x kc) and packed B (kc x nc). */
-static inline void macro_kernel(size_t mc, size_t nc, size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
+static inline void macro_kernel__avx2(size_t mc, size_t nc, size_t kc, const float *ap, const float *bp, float *c, size_t ldc,
                          epilogue e, const float *bias) {
   for (size_t j = 0; j < nc; j += NR) {
     const size_t nr = nc - j < NR ? nc - j : NR;
     e.bias = bias ? bias + j : NULL;
     for (size_t i = 0; i < mc; i += MR) {
       const size_t mr = mc - i < MR ? mc - i : MR;
-      ukernel_6x16(kc, ap + i * kc, bp + j * kc, c + i * ldc + j, ldc, mr, nr, &e);
+      ukernel_6x16__avx2(kc, ap + i * kc, bp + j * kc, c + i * ldc + j, ldc, mr, nr, &e);
     }
   }
 }
 
-/* A macro-kernel: macro_kernel above, or tsr_f32_macro_kernel_12x32__avx512 (f32-gemm-12x32-avx512.c) on the
+/* A macro-kernel: macro_kernel__avx2 above, or tsr_f32_macro_kernel_12x32__avx512 (f32-gemm-12x32-avx512.c) on the
  * same packed panels; the GEMM drivers take either. */
 typedef void (*tsr_f32_macro_kernel_fn)(size_t mc, size_t nc, size_t kc, const float *ap, const float *bp, float *c,
                                         size_t ldc, epilogue e, const float *bias);
