@@ -10,9 +10,10 @@
  * the next group, so the inputs a group shares across taps are reused while still in L1, for every c.
  * Pixels whose window crosses the left or right edge run the same loop one at a time over their valid taps.
  *
- * 3x3 layers whose c is not a multiple of 128 go to the AVX2 kernel's sweep (nine weights in registers
- * along the row), which measured faster there: dw 3x3 c=144 56x56, 1 / 2 threads, 52 / 97-101 GFLOP/s
- * against 44 / 63-77 for these tiles. At c=256 28x28 the tiles win: 46 / 75 against 35 / 47.
+ * 3x3 rows whose windows are whole run the AVX2 kernel's sweep instead, in zmm, when c is not a multiple of 128:
+ * nine weight vectors in registers along the row, one load per FMA. There it measured faster than the tiles
+ * (dw 3x3 c=144 56x56, 1 / 2 threads: the AVX2 sweep 52 / 97-101 GFLOP/s, these tiles 44 / 63-77, this
+ * sweep 57-60 / 98-111). At c=256 28x28 the tiles win: 46 / 75 against 35 / 47 for the AVX2 kernel.
  */
 #include <immintrin.h>
 #include <stddef.h>
@@ -87,15 +88,49 @@ static inline __attribute__((always_inline)) void pixels(size_t P, const row_arg
   }
 }
 
+/* 16 channels (m masks them) of `count` pixels with whole 3x3 windows, along the row: the nine weight vectors
+ * stay in registers, one load per FMA, three chains per pixel. x0: the first window's corner. */
+static inline __attribute__((always_inline)) void sweep_3x3(int masked, __mmask16 m, size_t count, const row_args *a,
+                                                            const float *x0, const float *wt, float *y) {
+#define LD(p) (masked ? _mm512_maskz_loadu_ps(m, p) : _mm512_loadu_ps(p))
+  const size_t c = a->c;
+  const __m512 w00 = LD(wt), w01 = LD(wt + c), w02 = LD(wt + 2 * c), w10 = LD(wt + 3 * c), w11 = LD(wt + 4 * c);
+  const __m512 w12 = LD(wt + 5 * c), w20 = LD(wt + 6 * c), w21 = LD(wt + 7 * c), w22 = LD(wt + 8 * c);
+  const __m512 b = a->bias ? _mm512_maskz_loadu_ps(m, a->bias) : _mm512_setzero_ps();
+  for (size_t i = 0; i < count; i++) {
+    const float *xa = x0 + (ptrdiff_t)i * a->x_pix, *xb = xa + a->x_row, *xc = xb + a->x_row;
+    __m512 a0 = _mm512_fmadd_ps(LD(xa), w00, b), a1 = _mm512_mul_ps(LD(xb), w10), a2 = _mm512_mul_ps(LD(xc), w20);
+    a0 = _mm512_fmadd_ps(LD(xa + a->x_tap), w01, a0);
+    a1 = _mm512_fmadd_ps(LD(xb + a->x_tap), w11, a1);
+    a2 = _mm512_fmadd_ps(LD(xc + a->x_tap), w21, a2);
+    a0 = _mm512_fmadd_ps(LD(xa + 2 * a->x_tap), w02, a0);
+    a1 = _mm512_fmadd_ps(LD(xb + 2 * a->x_tap), w12, a1);
+    a2 = _mm512_fmadd_ps(LD(xc + 2 * a->x_tap), w22, a2);
+    __m512 v = _mm512_add_ps(_mm512_add_ps(a0, a1), a2);
+    if (a->relu) v = _mm512_max_ps(_mm512_setzero_ps(), v); /* NaN stays NaN */
+    _mm512_mask_storeu_ps(y + i * c, m, v);
+  }
+#undef LD
+}
+
+/* Every channel block of the sweep over `count` pixels. */
+static void sweep_row__avx512(size_t count, const row_args *a, const float *x0, const float *wt, float *y) {
+  row_args ac = *a;
+  size_t ch = 0;
+  for (; ch + CV <= a->c; ch += CV) {
+    ac.bias = a->bias ? a->bias + ch : NULL;
+    sweep_3x3(0, (__mmask16)0xFFFF, count, &ac, x0 + ch, wt + ch, y + ch);
+  }
+  if (ch < a->c) {
+    ac.bias = a->bias ? a->bias + ch : NULL;
+    sweep_3x3(1, (__mmask16)((1u << (a->c - ch)) - 1), count, &ac, x0 + ch, wt + ch, y + ch);
+  }
+}
+
 void tsr_f32_dwconv2d_8x16__avx512(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
                                    size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
                                    size_t out_h, size_t out_w, size_t row0, size_t row1, const float *x, const float *wt,
                                    const float *bias, int relu, float *y) {
-  if (r == 3 && s == 3 && c >= 8 && c % 128 != 0) { /* the AVX2 kernel's register-resident sweep wins there */
-    tsr_f32_dwconv2d__avx2(h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, row0, row1,
-                           x, wt, bias, relu, y);
-    return;
-  }
   /* Output columns [in_lo, in_hi) have their whole (dilated) window inside the input's width. */
   const size_t in_lo = (pad_left + stride_w - 1) / stride_w;
   const ptrdiff_t last = (ptrdiff_t)w - 1 - (ptrdiff_t)((s - 1) * dil_w) + (ptrdiff_t)pad_left;
@@ -110,9 +145,16 @@ void tsr_f32_dwconv2d_8x16__avx512(size_t h, size_t w, size_t c, size_t r, size_
     const size_t r0 = first_tap(hb, dil_h), r1 = end_tap(hb, dil_h, h, r);
     const ptrdiff_t xrow = ((ptrdiff_t)(n * h) + hb) * wc; /* filter row 0's input row, maybe outside */
     float *yr = y + row * out_w * c;
+    const int sweep = r == 3 && s == 3 && c % 128 != 0 && r0 == 0 && r1 == 3 && in_lo < in_hi;
+    if (sweep) sweep_row__avx512(in_hi - in_lo, &a, x + xrow + (ptrdiff_t)((in_lo * stride_w - pad_left) * c), wt,
+                                 yr + in_lo * c);
     size_t ow = 0;
     while (ow < out_w) {
       const ptrdiff_t wb = (ptrdiff_t)(ow * stride_w) - (ptrdiff_t)pad_left, x0 = xrow + wb * (ptrdiff_t)c;
+      if (sweep && ow == in_lo) {
+        ow = in_hi;
+        continue;
+      }
       if (ow >= in_lo && ow + PX <= in_hi) {
         if (r == 3 && s == 3 && r0 == 0 && r1 == 3) pixels(PX, &a, x, x0, 0, 3, 0, 3, wt, yr + ow * c); /* unrolled */
         else pixels(PX, &a, x, x0, r0, r1, 0, s, wt, yr + ow * c);
