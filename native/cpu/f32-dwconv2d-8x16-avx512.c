@@ -21,19 +21,10 @@
 #include <stddef.h>
 
 #include "tessera_cpu.h"
+#include "tessera_taps.h"
 
 #define PX 8  /* pixels per tile */
 #define CV 16 /* channels per zmm */
-
-static inline size_t first_tap(ptrdiff_t base, size_t dil) {
-  return base >= 0 ? 0 : (size_t)((-base + (ptrdiff_t)dil - 1) / (ptrdiff_t)dil);
-}
-
-static inline size_t end_tap(ptrdiff_t base, size_t dil, size_t size, size_t taps) {
-  if (base >= (ptrdiff_t)size) return 0;
-  const size_t e = (size_t)((ptrdiff_t)size - 1 - base) / dil + 1;
-  return e < taps ? e : taps;
-}
 
 typedef struct {
   size_t c, s;

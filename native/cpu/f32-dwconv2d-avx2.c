@@ -19,16 +19,7 @@
 
 #include "tessera_avx2.h"
 #include "tessera_cpu.h"
-
-static inline size_t first_tap(ptrdiff_t base, size_t dil) {
-  return base >= 0 ? 0 : (size_t)((-base + (ptrdiff_t)dil - 1) / (ptrdiff_t)dil);
-}
-
-static inline size_t end_tap(ptrdiff_t base, size_t dil, size_t size, size_t taps) {
-  if (base >= (ptrdiff_t)size) return 0;
-  const size_t e = (size_t)((ptrdiff_t)size - 1 - base) / dil + 1;
-  return e < taps ? e : taps;
-}
+#include "tessera_taps.h"
 
 static inline __m256 finish(__m256 acc, const float *bias, __m256i mask, int masked, int relu) {
   if (bias) acc = _mm256_add_ps(acc, masked ? _mm256_maskload_ps(bias, mask) : _mm256_loadu_ps(bias));

@@ -24,16 +24,9 @@ static inline __attribute__((always_inline)) void taps_6x32(size_t taps, size_t 
                                                             const int8_t *bp, size_t panel_bytes, __m512i acc[MR][2]) {
   const uint8_t *p0, *p1, *p2, *p3, *p4, *p5;
   size_t i;
-#define TAP_ROW(p, lo, hi)                                          \
-  "vpbroadcastd (%[" #p "],%[i]), %%zmm14\n\t"                    \
-  "vpdpbusd %%zmm12, %%zmm14, %%zmm" #lo "\n\t"                   \
-  "vpdpbusd %%zmm13, %%zmm14, %%zmm" #hi "\n\t"
+#define TAP_ROW(p, lo, hi) VNNI_ROW_AT("(%[" #p "],%[i])", lo, hi)
   __asm__ volatile(
-      "vpxord %%zmm0, %%zmm0, %%zmm0\n\t"
-      "vmovdqa64 %%zmm0, %%zmm1\n\t vmovdqa64 %%zmm0, %%zmm2\n\t vmovdqa64 %%zmm0, %%zmm3\n\t"
-      "vmovdqa64 %%zmm0, %%zmm4\n\t vmovdqa64 %%zmm0, %%zmm5\n\t vmovdqa64 %%zmm0, %%zmm6\n\t"
-      "vmovdqa64 %%zmm0, %%zmm7\n\t vmovdqa64 %%zmm0, %%zmm8\n\t vmovdqa64 %%zmm0, %%zmm9\n\t"
-      "vmovdqa64 %%zmm0, %%zmm10\n\t vmovdqa64 %%zmm0, %%zmm11\n\t"
+      VNNI_ZERO_ACC
       "2:\n\t"
       "mov (%[t]), %[p0]\n\t mov 8(%[t]), %[p1]\n\t mov 16(%[t]), %[p2]\n\t"
       "mov 24(%[t]), %[p3]\n\t mov 32(%[t]), %[p4]\n\t mov 40(%[t]), %[p5]\n\t"

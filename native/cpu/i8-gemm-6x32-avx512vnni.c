@@ -48,16 +48,9 @@ static inline __attribute__((always_inline)) void tile_sums(size_t live, size_t 
  * sums as acc[r][panel]. kq >= 1. */
 static inline __attribute__((always_inline)) void loop_6x32(size_t kq, const uint32_t *ap, const int8_t *bp,
                                                             size_t panel_bytes, __m512i acc[MR][2]) {
-#define VNNI_ROW(off, lo, hi)                                         \
-  "vpbroadcastd " #off "(%[a]), %%zmm14\n\t"                      \
-  "vpdpbusd %%zmm12, %%zmm14, %%zmm" #lo "\n\t"                   \
-  "vpdpbusd %%zmm13, %%zmm14, %%zmm" #hi "\n\t"
+#define VNNI_ROW(off, lo, hi) VNNI_ROW_AT(#off "(%[a])", lo, hi)
   __asm__ volatile(
-      "vpxord %%zmm0, %%zmm0, %%zmm0\n\t"
-      "vmovdqa64 %%zmm0, %%zmm1\n\t vmovdqa64 %%zmm0, %%zmm2\n\t vmovdqa64 %%zmm0, %%zmm3\n\t"
-      "vmovdqa64 %%zmm0, %%zmm4\n\t vmovdqa64 %%zmm0, %%zmm5\n\t vmovdqa64 %%zmm0, %%zmm6\n\t"
-      "vmovdqa64 %%zmm0, %%zmm7\n\t vmovdqa64 %%zmm0, %%zmm8\n\t vmovdqa64 %%zmm0, %%zmm9\n\t"
-      "vmovdqa64 %%zmm0, %%zmm10\n\t vmovdqa64 %%zmm0, %%zmm11\n\t"
+      VNNI_ZERO_ACC
       "1:\n\t"
       "vmovdqu64 (%[b]), %%zmm12\n\t"
       "vmovdqu64 (%[b], %[pb]), %%zmm13\n\t"
