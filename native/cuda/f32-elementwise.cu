@@ -30,6 +30,14 @@ extern "C" __global__ void tsr_f32_vadd__cuda(long long rows, long long cols, co
       y[r * ldy + c] = a[r * lda + c] + b[r * ldb + c];
 }
 
+extern "C" __global__ void tsr_f32_vrelu_grad__cuda(long long rows, long long cols, const float *a, long long lda,
+                                                    const float *b, long long ldb, float *y, long long ldy) {
+  for (long long r = blockIdx.y; r < rows; r += gridDim.y)
+    for (long long c = blockIdx.x * (long long)blockDim.x + threadIdx.x; c < cols;
+         c += (long long)gridDim.x * blockDim.x)
+      y[r * ldy + c] = a[r * lda + c] > 0.f ? b[r * ldb + c] : 0.f;
+}
+
 extern "C" __global__ void tsr_f32_vmul__cuda(long long rows, long long cols, const float *a, long long lda,
                                               const float *b, long long ldb, float *y, long long ldy) {
   for (long long r = blockIdx.y; r < rows; r += gridDim.y)

@@ -59,6 +59,9 @@ void tsr_f32_vadd__avx2(size_t rows, size_t cols, const float *a, size_t lda, co
 /* y = a * b (elementwise). y may alias a or b. */
 void tsr_f32_vmul__avx2(size_t rows, size_t cols, const float *a, size_t lda, const float *b, size_t ldb,
                         float *y, size_t ldy);
+/* y = a > 0 ? b : 0 (the ReLU gradient; a NaN in a gives 0). y may alias a or b. */
+void tsr_f32_vrelu_grad__avx2(size_t rows, size_t cols, const float *a, size_t lda, const float *b, size_t ldb,
+                              float *y, size_t ldy);
 
 /*
  * f32 GEMM, row-major: C = act(alpha * op(A) * op(B) + beta * C + bias), op = transpose when trans_* != 0.

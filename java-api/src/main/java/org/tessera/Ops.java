@@ -94,6 +94,14 @@ public final class Ops {
         return binary(BinaryOp.MUL, a, b, out);
     }
 
+    /**
+     * The ReLU gradient: out = dy where y &gt; 0, else 0 (y is the ReLU's output, or its input: both are positive in
+     * the same places; a NaN in y gives 0). out may be dy. Returns out.
+     */
+    public Tensor reluBackward(Tensor y, Tensor dy, Tensor out) {
+        return binary(BinaryOp.RELU_GRAD, y, dy, out);
+    }
+
     /** The kernel id that {@code op} runs on tensors in {@code memory}, e.g. {@code f32_vrelu__avx2}. */
     public String kernelId(UnaryOp op, MemoryKind memory) {
         return select(OpFamily.ELEMENTWISE, memory).kernels().kernelId(op);

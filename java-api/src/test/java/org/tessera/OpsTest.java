@@ -16,6 +16,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.tessera.kernels.DType;
 import org.tessera.kernels.MemoryKind;
 import org.tessera.kernels.spi.Backend;
+import org.tessera.kernels.spi.BinaryOp;
 import org.tessera.kernels.spi.OpFamily;
 import org.tessera.kernels.spi.UnaryOp;
 import org.tessera.testing.KernelAssertions;
@@ -50,14 +51,17 @@ class OpsTest {
             int n = (int) Stream.of(shape).mapToLong(s -> java.util.Arrays.stream(s).reduce(1, (p, q) -> p * q)).sum();
             float[] x = TestData.floats(rnd, n), y = TestData.floats(rnd, n);
             try (Tensor tx = Tensor.of(x, shape); Tensor ty = Tensor.of(y, shape);
-                 Tensor relu = ops.relu(tx); Tensor sum = ops.add(tx, ty); Tensor prod = ops.mul(tx, ty); Tensor sc = ops.scale(tx, -2f)) {
+                 Tensor relu = ops.relu(tx); Tensor sum = ops.add(tx, ty); Tensor prod = ops.mul(tx, ty); Tensor sc = ops.scale(tx, -2f);
+                 Tensor grad = ops.reluBackward(tx, ty, Tensor.allocate(DType.F32, shape))) {
                 float[] e = new float[n];
                 Reference.relu(1, n, x, 0, n, e, 0, n);
                 KernelAssertions.assertExact("relu", e, relu.toFloatArray());
-                Reference.binary(true, 1, n, x, 0, n, y, 0, n, e, 0, n);
+                Reference.binary(BinaryOp.ADD, 1, n, x, 0, n, y, 0, n, e, 0, n);
                 KernelAssertions.assertExact("add", e, sum.toFloatArray());
-                Reference.binary(false, 1, n, x, 0, n, y, 0, n, e, 0, n);
+                Reference.binary(BinaryOp.MUL, 1, n, x, 0, n, y, 0, n, e, 0, n);
                 KernelAssertions.assertExact("mul", e, prod.toFloatArray());
+                Reference.binary(BinaryOp.RELU_GRAD, 1, n, x, 0, n, y, 0, n, e, 0, n);
+                KernelAssertions.assertExact("relu gradient", e, grad.toFloatArray());
                 Reference.scale(1, n, -2f, x, 0, n, e, 0, n);
                 KernelAssertions.assertExact("scale", e, sc.toFloatArray());
             }
@@ -75,7 +79,7 @@ class OpsTest {
             Tensor o = out.slice(0, 2, 6).slice(1, 0, 6).slice(2, 4, 11);
             ops.add(a, b, o);
             float[] e = new float[a.toFloatArray().length];
-            Reference.binary(true, 1, e.length, a.toFloatArray(), 0, e.length, b.toFloatArray(), 0, e.length, e, 0, e.length);
+            Reference.binary(BinaryOp.ADD, 1, e.length, a.toFloatArray(), 0, e.length, b.toFloatArray(), 0, e.length, e, 0, e.length);
             KernelAssertions.assertExact("strided add", e, o.toFloatArray());
             assertEquals(0f, out.getFloat(0, 0, 0), "outside the output view untouched");
             // A transposed input (unit stride on no axis) and a transposed output.

@@ -17,6 +17,10 @@ final class ActivationBackprop implements Backprop {
         this.kind = layer.kind();
     }
 
+    Nonlinearity.Kind kind() {
+        return kind;
+    }
+
     @Override
     public void forward(Tensor x, Tensor y, boolean training) {
         if (kind == Nonlinearity.Kind.RELU) {
@@ -32,13 +36,11 @@ final class ActivationBackprop implements Backprop {
     @Override
     public void backward(Tensor x, Tensor y, Tensor dy, Tensor dx) {
         if (dx == null) return;
-        MemorySegment xs = x.segment(), ys = y.segment(), g = dy.segment(), out = dx.segment();
         if (kind == Nonlinearity.Kind.RELU) {
-            for (long i = 0, n = x.numel(); i < n; i++) {
-                out.setAtIndex(ValueLayout.JAVA_FLOAT, i, ys.getAtIndex(ValueLayout.JAVA_FLOAT, i) > 0 ? g.getAtIndex(ValueLayout.JAVA_FLOAT, i) : 0f);
-            }
+            ops.reluBackward(y, dy, dx);
             return;
         }
+        MemorySegment xs = x.segment(), ys = y.segment(), g = dy.segment(), out = dx.segment();
         for (long i = 0, n = x.numel(); i < n; i++) {
             float d = g.getAtIndex(ValueLayout.JAVA_FLOAT, i);
             double v = ys.getAtIndex(ValueLayout.JAVA_FLOAT, i);

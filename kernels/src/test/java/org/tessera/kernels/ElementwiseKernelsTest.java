@@ -81,7 +81,7 @@ class ElementwiseKernelsTest {
                 float[] a = withSpecials(TestData.floats(rnd, rows * lda + 3), rnd);
                 float[] b = withSpecials(TestData.floats(rnd, rows * ldb + 3), rnd);
                 float[] expected = nanArray(rows * ldy + 2);
-                Reference.binary(op == BinaryOp.ADD, rows, cols, a, 1, lda, b, 2, ldb, expected, 1, ldy);
+                Reference.binary(op, rows, cols, a, 1, lda, b, 2, ldb, expected, 1, ldy);
                 try (HostStorage as = TestData.storage(a); HostStorage bs = TestData.storage(b);
                      HostStorage ys = TestData.poisoned(expected.length)) {
                     v.kernels().binary(op, rows, cols, as, 1, lda, bs, 2, ldb, ys, 1, ldy);
@@ -100,7 +100,7 @@ class ElementwiseKernelsTest {
         float[] expected = new float[x.length];
         Reference.scale(rows, cols, -3f, x, 0, cols, expected, 0, cols);
         float[] twice = new float[x.length];
-        Reference.binary(true, rows, cols, expected, 0, cols, expected, 0, cols, twice, 0, cols);
+        Reference.binary(BinaryOp.ADD, rows, cols, expected, 0, cols, expected, 0, cols, twice, 0, cols);
         try (HostStorage s = TestData.storage(x)) {
             v.kernels().unary(UnaryOp.SCALE, -3f, rows, cols, s, 0, cols, s, 0, cols);
             KernelAssertions.assertExact("in-place scale", expected, TestData.floats(s));

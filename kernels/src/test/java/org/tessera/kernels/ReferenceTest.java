@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.tessera.kernels.spi.BinaryOp;
 import org.tessera.testing.KernelAssertions;
 import org.tessera.testing.Reference;
 
@@ -20,8 +21,15 @@ class ReferenceTest {
     @Test
     void stridedBinaryTouchesOnlyTheBlock() {
         float[] a = {1, 2, 99, 3, 4}, b = {10, 20, 99, 30, 40}, y = {-1, -1, -1, -1, -1};
-        Reference.binary(true, 2, 2, a, 0, 3, b, 0, 3, y, 0, 3);
+        Reference.binary(BinaryOp.ADD, 2, 2, a, 0, 3, b, 0, 3, y, 0, 3);
         assertArrayEquals(new float[] {11, 22, -1, 33, 44}, y);
+    }
+
+    @Test
+    void reluGradientPassesOnlyWherePositive() {
+        float[] a = {1, -1, 0, -0f, Float.NaN, 2, Float.POSITIVE_INFINITY}, b = {5, 6, 7, 8, 9, Float.NaN, -0f}, y = new float[7];
+        Reference.binary(BinaryOp.RELU_GRAD, 1, 7, a, 0, 7, b, 0, 7, y, 0, 7);
+        assertArrayEquals(new float[] {5, 0, 0, 0, 0, Float.NaN, -0f}, y);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package org.tessera.testing;
 
+import org.tessera.kernels.spi.BinaryOp;
+
 /**
  * Scalar reference kernels that accumulate in double, on plain arrays with offsets and leading dimensions
  * in elements (row-major). Every optimized kernel is checked against these; these are pinned by
@@ -26,12 +28,16 @@ public final class Reference {
     }
 
     /** y = a + b (add) or a * b (mul), rounded once from double. */
-    public static void binary(boolean add, int rows, int cols, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+    public static void binary(BinaryOp op, int rows, int cols, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                               float[] y, int yOff, int ldy) {
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
                 double p = a[aOff + r * lda + c], q = b[bOff + r * ldb + c];
-                y[yOff + r * ldy + c] = (float) (add ? p + q : p * q);
+                y[yOff + r * ldy + c] = (float) switch (op) {
+                    case ADD -> p + q;
+                    case MUL -> p * q;
+                    case RELU_GRAD -> p > 0 ? q : 0.0;
+                };
             }
         }
     }

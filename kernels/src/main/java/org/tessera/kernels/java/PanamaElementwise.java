@@ -4,6 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.tessera.kernels.HostStorage;
 import org.tessera.kernels.MemoryKind;
@@ -85,8 +87,11 @@ final class PanamaElementwise extends CheckedElementwise {
             for (long r = r0; r < r1; r++) {
                 long ai = aOffset + r * lda, bi = bOffset + r * ldb, yi = yOffset + r * ldy;
                 // Separate loops per op: the Vector API intrinsifies only operations known at JIT time.
-                if (op == BinaryOp.ADD) add(as, ai, bs, bi, ys, yi, c0, c1);
-                else mul(as, ai, bs, bi, ys, yi, c0, c1);
+                switch (op) {
+                    case ADD -> add(as, ai, bs, bi, ys, yi, c0, c1);
+                    case MUL -> mul(as, ai, bs, bi, ys, yi, c0, c1);
+                    case RELU_GRAD -> reluGrad(as, ai, bs, bi, ys, yi, c0, c1);
+                }
             }
         });
     }
@@ -109,5 +114,16 @@ final class PanamaElementwise extends CheckedElementwise {
             va.mul(FloatVector.fromMemorySegment(SPECIES, bs, (bi + c) * 4, ORDER)).intoMemorySegment(ys, (yi + c) * 4, ORDER);
         }
         for (; c < c1; c++) ys.setAtIndex(F32, yi + c, as.getAtIndex(F32, ai + c) * bs.getAtIndex(F32, bi + c));
+    }
+
+    private static void reluGrad(MemorySegment as, long ai, MemorySegment bs, long bi, MemorySegment ys, long yi,
+                                 long c0, long c1) {
+        long c = c0;
+        FloatVector zero = FloatVector.zero(SPECIES);
+        for (; c + LANES <= c1; c += LANES) {
+            VectorMask<Float> positive = FloatVector.fromMemorySegment(SPECIES, as, (ai + c) * 4, ORDER).compare(VectorOperators.GT, 0f);
+            zero.blend(FloatVector.fromMemorySegment(SPECIES, bs, (bi + c) * 4, ORDER), positive).intoMemorySegment(ys, (yi + c) * 4, ORDER);
+        }
+        for (; c < c1; c++) ys.setAtIndex(F32, yi + c, as.getAtIndex(F32, ai + c) > 0 ? bs.getAtIndex(F32, bi + c) : 0f);
     }
 }

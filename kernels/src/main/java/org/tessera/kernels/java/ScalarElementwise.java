@@ -53,7 +53,11 @@ final class ScalarElementwise extends CheckedElementwise {
             for (long r = r0; r < r1; r++) {
                 for (long c = c0; c < c1; c++) {
                     float p = as.getAtIndex(F32, aOffset + r * lda + c), q = bs.getAtIndex(F32, bOffset + r * ldb + c);
-                    ys.setAtIndex(F32, yOffset + r * ldy + c, op == BinaryOp.ADD ? p + q : p * q);
+                    ys.setAtIndex(F32, yOffset + r * ldy + c, switch (op) {
+                        case ADD -> p + q;
+                        case MUL -> p * q;
+                        case RELU_GRAD -> p > 0 ? q : 0f;
+                    });
                 }
             }
         });

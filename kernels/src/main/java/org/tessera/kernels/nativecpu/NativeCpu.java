@@ -42,6 +42,11 @@ final class NativeCpu {
                                           @Cast("const float*") long b, @Cast("size_t") long ldb,
                                           @Cast("float*") long y, @Cast("size_t") long ldy);
 
+    static native void tsr_f32_vrelu_grad__avx2(@Cast("size_t") long rows, @Cast("size_t") long cols,
+                                                @Cast("const float*") long a, @Cast("size_t") long lda,
+                                                @Cast("const float*") long b, @Cast("size_t") long ldb,
+                                                @Cast("float*") long y, @Cast("size_t") long ldy);
+
     static native @Cast("size_t") long tsr_f32_gemm_6x16_workspace_bytes__avx2();
 
     static native void tsr_f32_gemm_6x16__avx2(int transA, int transB, @Cast("size_t") long m, @Cast("size_t") long n,

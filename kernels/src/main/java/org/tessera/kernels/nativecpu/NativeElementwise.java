@@ -51,8 +51,11 @@ final class NativeElementwise extends CheckedElementwise {
         long ap = address(a, aOffset), bp = address(b, bOffset), yp = address(y, yOffset);
         ParallelBlocks.run(WorkerPool.shared(), rows, cols, MIN_PER_CHUNK, (r0, r1, c0, c1) -> {
             long as = ap + 4 * (r0 * lda + c0), bs = bp + 4 * (r0 * ldb + c0), ys = yp + 4 * (r0 * ldy + c0);
-            if (op == BinaryOp.ADD) NativeCpu.tsr_f32_vadd__avx2(r1 - r0, c1 - c0, as, lda, bs, ldb, ys, ldy);
-            else NativeCpu.tsr_f32_vmul__avx2(r1 - r0, c1 - c0, as, lda, bs, ldb, ys, ldy);
+            switch (op) {
+                case ADD -> NativeCpu.tsr_f32_vadd__avx2(r1 - r0, c1 - c0, as, lda, bs, ldb, ys, ldy);
+                case MUL -> NativeCpu.tsr_f32_vmul__avx2(r1 - r0, c1 - c0, as, lda, bs, ldb, ys, ldy);
+                case RELU_GRAD -> NativeCpu.tsr_f32_vrelu_grad__avx2(r1 - r0, c1 - c0, as, lda, bs, ldb, ys, ldy);
+            }
         });
     }
 

@@ -62,7 +62,7 @@ class CudaBackendTest {
             }
             for (BinaryOp op : BinaryOp.values()) {
                 float[] expected = nan(rows * ld);
-                Reference.binary(op == BinaryOp.ADD, rows, cols, x, 0, ld, y, 0, ld, expected, 0, ld);
+                Reference.binary(op, rows, cols, x, 0, ld, y, 0, ld, expected, 0, ld);
                 try (Storage xd = upload(x); Storage yd = upload(y); Storage od = upload(nan(rows * ld))) {
                     k.binary(op, rows, cols, xd, 0, ld, yd, 0, ld, od, 0, ld);
                     KernelAssertions.assertExact(k.kernelId(op) + " " + rows + "x" + cols, expected, download(od, rows * ld));

@@ -28,7 +28,8 @@ class PtxManifestTest {
             assertEquals(0, ptx[ptx.length - 1], "cuModuleLoadData needs NUL-terminated PTX");
             String text = new String(ptx, 0, ptx.length - 1, StandardCharsets.US_ASCII);
             assertTrue(text.contains(".target sm_" + arch), "PTX for sm_" + arch + " targets another arch");
-            for (String kernel : List.of("tsr_f32_vrelu__cuda", "tsr_f32_vscale__cuda", "tsr_f32_vadd__cuda", "tsr_f32_vmul__cuda")) {
+            for (String kernel : List.of("tsr_f32_vrelu__cuda", "tsr_f32_vscale__cuda", "tsr_f32_vadd__cuda", "tsr_f32_vmul__cuda",
+                    "tsr_f32_vrelu_grad__cuda")) {
                 assertTrue(text.contains(".entry " + kernel), kernel + " missing from sm_" + arch);
             }
         }
