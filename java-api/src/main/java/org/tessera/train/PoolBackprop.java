@@ -20,6 +20,10 @@ final class PoolBackprop implements Backprop {
         this.argmax = max ? Tensor.allocate(DType.S32, maxBatch, outShape[0], outShape[1], outShape[2]) : null;
     }
 
+    boolean isMax() {
+        return max;
+    }
+
     @Override
     public void forward(Tensor x, Tensor y, boolean training) {
         if (max) ops.maxPool2d(x, p, y, argmax.slice(0, 0, x.dim(0)));

@@ -31,6 +31,7 @@ final class Replica implements AutoCloseable {
     private final Tensor[] acts, grads;
     private final List<Param> params = new ArrayList<>();
     private final int maxBatch;
+    private final Ops ops;
 
     Replica(Sequential model, Ops ops, int maxBatch, SplittableRandom rng) {
         this(model, ops, maxBatch, rng, null);
@@ -39,6 +40,7 @@ final class Replica implements AutoCloseable {
     /** With {@code fq} (may be null), the layers round weights and activations as the model's int8 version will. */
     Replica(Sequential model, Ops ops, int maxBatch, SplittableRandom rng, FakeQuantization fq) {
         this.maxBatch = maxBatch;
+        this.ops = ops;
         List<Layer> ls = model.layers();
         acts = new Tensor[ls.size() + 1];
         grads = new Tensor[ls.size() + 1];
@@ -96,7 +98,19 @@ final class Replica implements AutoCloseable {
         double value = loss.forwardBackward(a[last], batch, scale, dOut);
         if (!Double.isFinite(value)) return value;
         for (int i = last - 1; i >= 0; i--) {
-            layers.get(i).backward(a[i], a[i + 1], grads[i + 1].slice(0, 0, n), i == 0 ? null : grads[i].slice(0, 0, n));
+            Tensor dy = grads[i + 1].slice(0, 0, n);
+            if (i >= 1 && reluBeforeMaxPool(i)) {
+                // Both gradients in one pass: only argmax positions receive a gradient, and there the ReLU's output
+                // is the pool's output, so masking the pool's (4x smaller) dy by its output is the ReLU's
+                // backward, bit for bit, and the pool writes straight into the ReLU's dx.
+                if (i >= 2) {
+                    ops.reluBackward(a[i + 1], dy, dy);
+                    layers.get(i).backward(a[i], a[i + 1], dy, grads[i - 1].slice(0, 0, n));
+                }
+                i--;
+                continue;
+            }
+            layers.get(i).backward(a[i], a[i + 1], dy, i == 0 ? null : grads[i].slice(0, 0, n));
         }
         return value;
     }
@@ -127,6 +141,12 @@ final class Replica implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /** Layer i is a max pool whose input is the output of a plain ReLU (layer i - 1). */
+    private boolean reluBeforeMaxPool(int i) {
+        return layers.get(i) instanceof PoolBackprop pool && pool.isMax()
+                && layers.get(i - 1) instanceof ActivationBackprop act && act.kind() == Nonlinearity.Kind.RELU;
     }
 
     /** The largest batch this replica's buffers hold. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -52,7 +53,7 @@ class PoolKernelsTest {
                 v.kernels().maxPool2dBackwardF32(s, dys, 0, arg, 0, dx, 0);
                 float[] dxMax = new float[xLen];
                 for (int o = 0; o < yLen; o++) dxMax[(o / (s.outH() * s.outW() * s.c())) * s.h() * s.w() * s.c() + argmax[o] * s.c() + o % s.c()] += dy[o];
-                KernelAssertions.assertClose(s + " max backward", dxMax, TestData.floats(dx), 1e-6);
+                KernelAssertions.assertExact(s + " max backward", dxMax, TestData.floats(dx));
 
                 v.kernels().avgPool2dF32(s, countPadding, xs, 0, y, 0);
                 float[] expectedAvg = new float[yLen];
@@ -131,6 +132,46 @@ class PoolKernelsTest {
                     if (withArgmax) {
                         int[] gotArg = arg.segment().asSlice(4L * yOff).toArray(ValueLayout.JAVA_INT);
                         assertArrayEquals(argmax, gotArg, s + " argmax");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Max-pooling backward, bit for bit the scalar scatter (dx = 0, then dx[argmax] += dy): windows that tile the
+     * input, leave gaps or overlap, vector and tail channels, offsets, -0/NaN/infinite gradients, shapes big
+     * enough to split over threads, and an argmax pointing into another window (valid in the plane, so it is
+     * scattered, not rejected).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void maxPoolingBackwardIsBitExact(Variant<PoolKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        float[] specials = {-0f, 0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        List<Pool2dShape> shapes = List.of(Pool2dShape.of(2, 28, 28, 32, 2, 2, 0), Pool2dShape.of(1, 29, 31, 37, 2, 2, 0),
+                new Pool2dShape(2, 13, 14, 16, 2, 2, 3, 3, 1, 0, 0, 1), new Pool2dShape(1, 9, 11, 19, 3, 3, 2, 2, 1, 1, 1, 1),
+                Pool2dShape.of(4, 32, 32, 64, 2, 2, 0), Pool2dShape.of(1, 4, 4, 16, 2, 2, 0));
+        for (Pool2dShape s : shapes) {
+            int xLen = s.n() * s.h() * s.w() * s.c(), yLen = s.n() * s.outH() * s.outW() * s.c(), dyOff = 3, aOff = 1, dxOff = 2;
+            float[] x = TestData.floats(rnd, xLen), dy = TestData.floats(rnd, dyOff + yLen);
+            for (int i = 0; i < yLen / 8; i++) dy[dyOff + rnd.nextInt(yLen)] = specials[rnd.nextInt(specials.length)];
+            int[] argmax = new int[yLen];
+            reference(s, x, new float[yLen], argmax, null, false);
+            if (s.h() == 4) argmax[0] = 2 * s.w() + 2; // output (0, 0)'s gradient sent into window (1, 1)
+            float[] expected = new float[dxOff + xLen];
+            java.util.Arrays.fill(expected, 0, dxOff, Float.NaN);
+            int plane = s.outH() * s.outW() * s.c();
+            for (int o = 0; o < yLen; o++) expected[dxOff + (o / plane) * s.h() * s.w() * s.c() + argmax[o] * s.c() + o % s.c()] += dy[dyOff + o];
+            try (HostStorage dys = TestData.storage(dy); HostStorage arg = HostStorage.allocate(4L * (aOff + yLen));
+                 HostStorage dx = TestData.poisoned(dxOff + xLen)) {
+                dx.segment().asSlice(0, 4L * dxOff).fill((byte) 0xff); // NaN before the output: must stay
+                MemorySegment.copy(argmax, 0, arg.segment(), ValueLayout.JAVA_INT, 4L * aOff, yLen);
+                v.kernels().maxPool2dBackwardF32(s, dys, dyOff, arg, aOff, dx, dxOff);
+                float[] got = TestData.floats(dx);
+                for (int i = 0; i < expected.length; i++) {
+                    if (Float.floatToIntBits(got[i]) != Float.floatToIntBits(expected[i]) && !(i < dxOff && Float.isNaN(got[i]))) {
+                        throw new AssertionError(s + ": dx[" + (i - dxOff) + "] = " + got[i] + ", expected " + expected[i]);
                     }
                 }
             }

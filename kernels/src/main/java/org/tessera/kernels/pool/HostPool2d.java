@@ -12,7 +12,8 @@ import org.tessera.kernels.spi.PoolKernels;
 /**
  * Pooling for the host backends, in Java: loops with channels innermost (NHWC keeps them contiguous, so each
  * window tap is one sequential run); max pooling (the inference hot path) runs the Vector API kernels
- * {@link MaxPool2dF32Panama} and {@link MaxPool2dU8Panama} over the worker pool. Pooling moves far more bytes
+ * {@link MaxPool2dF32Panama} and {@link MaxPool2dU8Panama} over the worker pool, and its backward
+ * {@link MaxPool2dBackwardF32Panama} where windows do not overlap. Pooling moves far more bytes
  * than it computes, so Java is as good as C here; both {@code native} and {@code java} serve it
  * ({@code f32_pool2d__java}).
  * Validates every operand in Java first and holds the storages for the call.
@@ -68,6 +69,7 @@ public final class HostPool2d implements PoolKernels {
         Storage.acquireAll(dy, argmax, dx);
         try {
             MemorySegment dys = seg(dy), as = seg(argmax), dxs = seg(dx);
+            if (MaxPool2dBackwardF32Panama.applies(s) && MaxPool2dBackwardF32Panama.run(s, dys, dyOff, as, aOff, dxs, dxOff)) return;
             zero(dxs, dxOff, xLen);
             int c = s.c(), plane = s.h() * s.w();
             long pixels = (long) s.outH() * s.outW();
