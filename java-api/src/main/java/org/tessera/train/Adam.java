@@ -1,15 +1,16 @@
 package org.tessera.train;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.tessera.kernels.java.AdamStepF32Panama;
 
 /**
  * Adam with bias correction: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
  * w -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps). Weight decay is L2 (added to g) or, for AdamW,
- * decoupled (w -= lr wd w before the update).
+ * decoupled (w -= lr wd w before the update). The update runs in double, vectorized and split over the worker
+ * pool ({@link AdamStepF32Panama}), with the same bits as the scalar formula.
  */
 final class Adam implements Optimizer {
     private final double b1, b2, eps, weightDecay;
@@ -36,16 +37,7 @@ final class Adam implements Optimizer {
             MemorySegment w = p.value().segment(), g = p.grad().segment();
             int n = (int) p.value().numel();
             float[] mi = m.computeIfAbsent(p.name(), k -> new float[n]), vi = v.computeIfAbsent(p.name(), k -> new float[n]);
-            double wd = p.decay() ? weightDecay : 0;
-            for (int i = 0; i < n; i++) {
-                double wv = w.getAtIndex(ValueLayout.JAVA_FLOAT, i), gv = g.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-                if (decoupled) wv -= lr * wd * wv;
-                else gv += wd * wv;
-                double mv = b1 * mi[i] + (1 - b1) * gv, vv = b2 * vi[i] + (1 - b2) * gv * gv;
-                mi[i] = (float) mv;
-                vi[i] = (float) vv;
-                w.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (wv - lr * (mv / c1) / (Math.sqrt(vv / c2) + eps)));
-            }
+            AdamStepF32Panama.run(new AdamStepF32Panama.Step(lr, b1, b2, eps, c1, c2, p.decay() ? weightDecay : 0, decoupled), w, g, mi, vi, n);
         }
         steps = t;
     }
