@@ -2,6 +2,12 @@ package org.tessera.kernels.conv;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import org.tessera.kernels.HostStorage;
 import org.tessera.kernels.Storage;
 import org.tessera.kernels.spi.Conv2dShape;
@@ -19,6 +25,8 @@ import org.tessera.kernels.spi.F32GemmKernels;
  */
 final class ConvBackward {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> HALF = FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(D.vectorBitSize() / 2));
 
     private ConvBackward() {}
 
@@ -122,12 +130,19 @@ final class ConvBackward {
         }
     }
 
+    /** db[j] = sum over pixels of dy[p][j], added in pixel order in double (vector lanes are channels). */
     private static void biasGradient(Conv2dShape s, MemorySegment dy, long dyOff, MemorySegment db, long dbOff) {
-        int k = s.k();
+        int k = s.k(), lanes = D.length(), vecEnd = k - k % lanes;
         double[] sum = new double[k];
         long pixels = (long) s.n() * s.outH() * s.outW();
         for (long p = 0; p < pixels; p++) {
-            for (int j = 0; j < k; j++) sum[j] += dy.getAtIndex(F32, dyOff + p * k + j);
+            long row = dyOff + p * k;
+            for (int j = 0; j < vecEnd; j += lanes) {
+                DoubleVector add = (DoubleVector) FloatVector.fromMemorySegment(HALF, dy, 4 * (row + j), ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.F2D, D, 0);
+                DoubleVector.fromArray(D, sum, j).add(add).intoArray(sum, j);
+            }
+            for (int j = vecEnd; j < k; j++) sum[j] += dy.getAtIndex(F32, row + j);
         }
         for (int j = 0; j < k; j++) db.setAtIndex(F32, dbOff + j, (float) sum[j]);
     }

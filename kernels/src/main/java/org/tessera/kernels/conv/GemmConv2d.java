@@ -52,7 +52,7 @@ public final class GemmConv2d extends CheckedConv {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     /** The calling thread's im2col workspace, transposed depthwise filters and packed filters; grown on demand, GC-freed. */
-    private static final ThreadLocal<HostStorage[]> SCRATCH = ThreadLocal.withInitial(() -> new HostStorage[3]);
+    private static final ThreadLocal<HostStorage[]> SCRATCH = ThreadLocal.withInitial(() -> new HostStorage[4]);
 
     /**
      * The longest patch (r s c) the direct kernel takes: up to a 3x3 window on 3 channels plus slack. Measured
@@ -391,6 +391,11 @@ public final class GemmConv2d extends CheckedConv {
 
     @Override
     protected void runBackwardData(Conv2dShape s, Storage dy, long dyOff, Storage w, long wOff, Storage dx, long dxOff) {
+        Conv2dShape t = transposed(s);
+        if (t != null && (useDirect(t) || runsImplicit(t))) {
+            run(t, dy, dyOff, flippedFilters(s, w, wOff), 0, null, 0, dx, dxOff, false);
+            return;
+        }
         int chunk = chunkRows(s);
         ConvBackward.data(gemm, scratch(0, 4 * chunk * Im2col.columns(s)), chunk, s, dy, dyOff, w, wOff, dx, dxOff);
     }
@@ -400,6 +405,38 @@ public final class GemmConv2d extends CheckedConv {
                                       Storage db, long dbOff) {
         int chunk = chunkRows(s);
         ConvBackward.weights(gemm, scratch(0, 4 * chunk * Im2col.columns(s)), chunk, s, x, xOff, dy, dyOff, dw, dwOff, db, dbOff);
+    }
+
+    /**
+     * The forward convolution that computes dx of {@code s}, or null where there is none: with stride 1, dilation
+     * 1 and one group, dx[ih][iw][c] = sum over k, r, s of dy[ih + padTop - r][iw + padLeft - s][k] w[k][r][s][c],
+     * a convolution of dy (k channels) with the filters flipped in space and transposed to (c, r, s, k), padded
+     * by the rest of the window (r - 1 - pad on each side; a pad of the whole window or more has no such form).
+     * It runs on the fast forward kernels and needs no col2im scatter.
+     */
+    static Conv2dShape transposed(Conv2dShape s) {
+        if (s.groups() != 1 || s.strideH() != 1 || s.strideW() != 1 || s.dilationH() != 1 || s.dilationW() != 1 || algorithm(s) != Algorithm.IM2COL) {
+            return null;
+        }
+        int top = s.r() - 1 - s.padTop(), bottom = s.r() - 1 - s.padBottom(), left = s.s() - 1 - s.padLeft(), right = s.s() - 1 - s.padRight();
+        if (top < 0 || bottom < 0 || left < 0 || right < 0) return null;
+        return new Conv2dShape(s.n(), s.outH(), s.outW(), s.k(), s.c(), s.r(), s.s(), 1, 1, top, bottom, left, right, 1, 1, 1);
+    }
+
+    /** w (k, r, s, c) flipped in space and transposed to (c, r, s, k), in the calling thread's scratch slot 3. */
+    private static HostStorage flippedFilters(Conv2dShape s, Storage w, long wOff) {
+        int k = s.k(), r = s.r(), q = s.s(), c = s.c();
+        HostStorage out = scratch(3, 4L * k * r * q * c);
+        MemorySegment src = ((HostStorage) w).segment(), dst = out.segment();
+        for (int kk = 0; kk < k; kk++) {
+            for (int i = 0; i < r; i++) {
+                for (int j = 0; j < q; j++) {
+                    long from = wOff + (((long) kk * r + i) * q + j) * c, to = (((long) (r - 1 - i) * q) + (q - 1 - j)) * k + kk;
+                    for (int cc = 0; cc < c; cc++) dst.setAtIndex(F32, (long) cc * r * q * k + to, src.getAtIndex(F32, from + cc));
+                }
+            }
+        }
+        return out;
     }
 
     /** How many im2col chunks of at most {@code chunk} rows cover {@code pixels}, rounded up to a multiple of threads. */
