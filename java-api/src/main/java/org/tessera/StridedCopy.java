@@ -29,11 +29,33 @@ final class StridedCopy {
                 src.dtype().byteSize());
     }
 
-    /** Offsets and strides in elements of {@code elementBytes} bytes. */
+    /**
+     * Offsets and strides in elements of {@code elementBytes} bytes. Dimensions that continue each other on both
+     * sides merge and 1-sized ones drop first, so a permuting copy becomes a loop of 2-D tiled transposes: the
+     * training flatten's (n, h, w, c) to (n, c, h, w) is n transposes of (h w, c).
+     */
     private static void run(MemorySegment src, long srcOffset, long[] srcStrides, MemorySegment dst, long dstOffset,
                             long[] dstStrides, long[] shape, int elementBytes) {
         for (long d : shape) if (d == 0) return;
-        int rank = shape.length;
+        int merged = 0;
+        long[] sh = new long[shape.length], ss = new long[shape.length], ds = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] == 1) continue;
+            if (merged > 0 && ss[merged - 1] == shape[i] * srcStrides[i] && ds[merged - 1] == shape[i] * dstStrides[i]) {
+                sh[merged - 1] *= shape[i];
+                ss[merged - 1] = srcStrides[i];
+                ds[merged - 1] = dstStrides[i];
+            } else {
+                sh[merged] = shape[i];
+                ss[merged] = srcStrides[i];
+                ds[merged] = dstStrides[i];
+                merged++;
+            }
+        }
+        shape = java.util.Arrays.copyOf(sh, merged);
+        srcStrides = java.util.Arrays.copyOf(ss, merged);
+        dstStrides = java.util.Arrays.copyOf(ds, merged);
+        int rank = merged;
         if (rank == 0) {
             MemorySegment.copy(src, srcOffset * elementBytes, dst, dstOffset * elementBytes, elementBytes);
             return;
@@ -41,9 +63,21 @@ final class StridedCopy {
         long inner = shape[rank - 1];
         long srcInner = srcStrides[rank - 1], dstInner = dstStrides[rank - 1];
         boolean bulk = (srcInner == 1 || inner == 1) && (dstInner == 1 || inner == 1);
-        if (!bulk && rank == 2) {
-            transposed(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape, elementBytes);
-            return;
+        if (!bulk && rank >= 2) {
+            long[] inner2 = {shape[rank - 2], shape[rank - 1]};
+            long[] srcInner2 = {srcStrides[rank - 2], srcInner}, dstInner2 = {dstStrides[rank - 2], dstInner};
+            long[] at = new long[rank - 2];
+            while (true) {
+                long s = srcOffset, d = dstOffset;
+                for (int i = 0; i < rank - 2; i++) {
+                    s += at[i] * srcStrides[i];
+                    d += at[i] * dstStrides[i];
+                }
+                transposed(src, s, srcInner2, dst, d, dstInner2, inner2, elementBytes);
+                int i = rank - 3;
+                while (i >= 0 && ++at[i] == shape[i]) at[i--] = 0;
+                if (i < 0) return;
+            }
         }
         long[] index = new long[rank - 1];
         while (true) {

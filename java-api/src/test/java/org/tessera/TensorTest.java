@@ -128,6 +128,47 @@ class TensorTest {
         }
     }
 
+    /**
+     * Rank-4 copies through every axis permutation (merged dimensions, batched 2-D transposes), from a sliced view
+     * whose axes do not merge and from one with a 1-sized axis, into a sliced view; every element checked by index.
+     */
+    @Test
+    void permutedCopiesOfEveryAxisOrder(SplittableRandom rnd) {
+        float[] data = TestData.floats(rnd, 3 * 8 * 3 * 10);
+        int[][] orders = {{0, 1, 2, 3}, {0, 1, 3, 2}, {0, 2, 1, 3}, {0, 2, 3, 1}, {0, 3, 1, 2}, {0, 3, 2, 1}, {1, 0, 2, 3}, {1, 0, 3, 2},
+                {1, 2, 0, 3}, {1, 2, 3, 0}, {1, 3, 0, 2}, {1, 3, 2, 0}, {2, 0, 1, 3}, {2, 0, 3, 1}, {2, 1, 0, 3}, {2, 1, 3, 0},
+                {2, 3, 0, 1}, {2, 3, 1, 0}, {3, 0, 1, 2}, {3, 0, 2, 1}, {3, 1, 0, 2}, {3, 1, 2, 0}, {3, 2, 0, 1}, {3, 2, 1, 0}};
+        try (Tensor base = Tensor.of(data, 3, 8, 3, 10)) {
+            Tensor strided = base.slice(1, 1, 8).slice(2, 0, 2).slice(3, 0, 9); // (3, 7, 2, 9): no two axes merge
+            for (Tensor src : List.of(strided, strided.slice(2, 1, 2))) for (int[] o : orders) {
+                Tensor p = src;
+                int[] at = {0, 1, 2, 3}; // at[d] = which source axis view axis d holds
+                for (int d = 0; d < 4; d++) { // selection sort of axes into order o by transposes
+                    int from = d;
+                    while (at[from] != o[d]) from++;
+                    if (from != d) {
+                        p = p.transpose(d, from);
+                        int t = at[d];
+                        at[d] = at[from];
+                        at[from] = t;
+                    }
+                }
+                long[] shape = p.shape();
+                try (Tensor out = Tensor.allocate(DType.F32, shape[0] + 1, shape[1], shape[2], shape[3] + 2)) {
+                    Tensor view = out.slice(0, 1, shape[0] + 1).slice(3, 1, shape[3] + 1);
+                    view.copyFrom(p);
+                    long[] idx = new long[4], srcIdx = new long[4];
+                    for (idx[0] = 0; idx[0] < shape[0]; idx[0]++) for (idx[1] = 0; idx[1] < shape[1]; idx[1]++)
+                        for (idx[2] = 0; idx[2] < shape[2]; idx[2]++) for (idx[3] = 0; idx[3] < shape[3]; idx[3]++) {
+                            for (int d = 0; d < 4; d++) srcIdx[o[d]] = idx[d];
+                            assertEquals(src.getFloat(srcIdx), view.getFloat(idx), java.util.Arrays.toString(o) + " at " + java.util.Arrays.toString(idx));
+                        }
+                    assertEquals(0f, out.getFloat(0, 0, 0, 0), "outside the view untouched");
+                }
+            }
+        }
+    }
+
     private static void set(Tensor t, int v, long... index) {
         if (t.dtype() == DType.F32) t.setFloat(v, index);
         else t.setInt(v, index);
