@@ -18,6 +18,9 @@
  *       tap pointers of the block's tiles (table, in L1)
  *       for 16-column panel of B (KC x 16, in L1)
  *         for 6-pixel tile: 12 accumulators over the k block, then C updated once
+ *
+ * The blocking and tables are shared with f32_conv2d_igemm_12x32__avx512, whose tiles are two of these
+ * tables' 6-pixel tiles by two 16-column panels (f32-conv2d-igemm-12x32-avx512.c).
  */
 #include <string.h>
 
@@ -105,15 +108,28 @@ static void tile_6x16(const float *const *table, size_t cg, size_t ch0, size_t k
   store_tile_6x16(acc, c, ldc, mr, nr, e);
 }
 
+/* Every 6x16 tile of an (mc pixels x [j0, j1)) block over one k block (see tsr_f32_igemm_block_fn). */
+static void block_6x16__avx2(const float *const *table, size_t stride, size_t cg, size_t ch0, size_t kc, const float *bp,
+                             size_t j0, size_t j1, size_t mc, float *y, size_t ldy, const float *bias, epilogue e) {
+  for (size_t j = j0; j < j1; j += NR) {
+    const size_t nr = j1 - j < NR ? j1 - j : NR;
+    e.bias = bias ? bias + j : NULL;
+    for (size_t i = 0; i < mc; i += MR) {
+      const size_t mr = mc - i < MR ? mc - i : MR;
+      tile_6x16(table + i / MR * stride, cg, ch0, kc, bp + j * kc, y + i * ldy + j, ldy, mr, nr, &e);
+    }
+  }
+}
+
 size_t tsr_f32_conv2d_igemm_workspace_bytes__avx2(void) {
   return (size_t)KC * sizeof(float) + TABLE_PTRS * sizeof(float *) + 128;
 }
 
-void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
-                                     size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
-                                     size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t j0,
-                                     size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
-                                     const float *bias, int relu, float *y, size_t ldy, void *workspace) {
+/* The blocking and tap tables; `block` computes the tiles (AVX2 6x16 or AVX-512 12x32, the same sums). */
+static void igemm(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h, size_t stride_w, size_t pad_top,
+                  size_t pad_left, size_t dil_h, size_t dil_w, size_t out_h, size_t out_w, size_t groups, size_t group,
+                  size_t kg, size_t j0, size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
+                  const float *bias, int relu, float *y, size_t ldy, void *workspace, tsr_f32_igemm_block_fn block_fn) {
   const size_t cg = c / groups, k = r * s * cg, npad = (kg + NR - 1) / NR * NR;
   const geometry g = {h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, cg, group * cg, x};
   float *zero = align64(workspace);
@@ -131,16 +147,27 @@ void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, siz
       const size_t t0 = pc / cg, ch0 = pc % cg, taps = (pc + kc - 1) / cg - t0 + 1;
       const size_t stride = taps * MR;
       for (size_t i = 0; i < mc; i += MR) tap_pointers(&g, ic + i, p1, t0, taps, ch0, zero, table + i / MR * stride);
-      epilogue e = {1.0f, 0.0f, pc == 0, pc + kc == k, NULL, relu};
-      const float *bp = packed + pc * npad;
-      for (size_t j = j0; j < j1; j += NR) {
-        const size_t nr = j1 - j < NR ? j1 - j : NR;
-        e.bias = bias ? bias + j : NULL;
-        for (size_t i = 0; i < mc; i += MR) {
-          const size_t mr = mc - i < MR ? mc - i : MR;
-          tile_6x16(table + i / MR * stride, cg, ch0, kc, bp + j * kc, y + (ic + i) * ldy + j, ldy, mr, nr, &e);
-        }
-      }
+      const epilogue e = {1.0f, 0.0f, pc == 0, pc + kc == k, NULL, relu};
+      block_fn(table, stride, cg, ch0, kc, packed + pc * npad, j0, j1, mc, y + ic * ldy, ldy, bias, e);
     }
   }
+}
+
+void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
+                                     size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
+                                     size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t j0,
+                                     size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
+                                     const float *bias, int relu, float *y, size_t ldy, void *workspace) {
+  igemm(h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, groups, group, kg, j0, j1, p0,
+        p1, x, packed, bias, relu, y, ldy, workspace, block_6x16__avx2);
+}
+
+/* Needs AVX-512 F (the tiles); Java calls it only then. */
+void tsr_f32_conv2d_igemm_12x32__avx512(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
+                                        size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
+                                        size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t j0,
+                                        size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
+                                        const float *bias, int relu, float *y, size_t ldy, void *workspace) {
+  igemm(h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, groups, group, kg, j0, j1, p0,
+        p1, x, packed, bias, relu, y, ldy, workspace, tsr_f32_igemm_block_12x32__avx512);
 }

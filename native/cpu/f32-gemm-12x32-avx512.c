@@ -17,26 +17,7 @@
  * Edges: rows past mc in the last 6-row panel are zeros (pack_a); a block's last tile uses 6 rows when at
  * most 6 remain, so it never reads past the packed block. Columns past nc are masked at the store.
  */
-#include <immintrin.h>
-
-#include "tessera_f32_gemm_6x16_avx2.h"
-
-/* One zmm of the epilogue: alpha * ab, + beta * C (first k block) or + C, then bias and ReLU (last block).
- * The AVX2 finish() operation for operation, so both give the same bits. */
-static inline __attribute__((always_inline)) __m512 finish_16(__m512 ab, const float *c, __mmask16 mask,
-                                                              const epilogue *e, const float *bias) {
-  __m512 x = _mm512_mul_ps(_mm512_set1_ps(e->alpha), ab);
-  if (e->first) {
-    if (e->beta != 0.0f) x = _mm512_fmadd_ps(_mm512_set1_ps(e->beta), _mm512_maskz_loadu_ps(mask, c), x);
-  } else {
-    x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask, c));
-  }
-  if (e->last) {
-    if (bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask, bias));
-    if (e->relu) x = _mm512_max_ps(_mm512_setzero_ps(), x); /* NaN stays NaN */
-  }
-  return x;
-}
+#include "tessera_f32_gemm_12x32_avx512.h"
 
 /* A rows x (16 * panels) tile, rows 6 or 12, panels 1 or 2 (constants at every call, so each instance keeps
  * its accumulators in registers); stores the top-left mr x nr of it. */
@@ -57,16 +38,7 @@ static inline __attribute__((always_inline)) void tile(size_t rows, size_t panel
       if (panels == 2) acc[r][1] = _mm512_fmadd_ps(av, b1v, acc[r][1]);
     }
   }
-  for (size_t q = 0; q < panels; q++) {
-    const size_t cols = nr > q * NR ? (nr - q * NR < NR ? nr - q * NR : NR) : 0;
-    if (cols == 0) break;
-    const __mmask16 mask = (__mmask16)((1u << cols) - 1);
-    const float *bias = e->bias ? e->bias + q * NR : NULL;
-    for (size_t r = 0; r < mr; r++) {
-      float *cr = c + r * ldc + q * NR;
-      _mm512_mask_storeu_ps(cr, mask, finish_16(acc[r][q], cr, mask, e, bias));
-    }
-  }
+  store_tile_16(acc, panels, c, ldc, mr, nr, e);
 }
 
 void tsr_f32_macro_kernel_12x32__avx512(size_t mc, size_t nc, size_t kc, const float *ap, const float *bp, float *c,

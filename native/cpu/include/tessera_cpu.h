@@ -144,6 +144,12 @@ void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, siz
                                      size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t j0,
                                      size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
                                      const float *bias, int relu, float *y, size_t ldy, void *workspace);
+/* The same on 12x32 AVX-512 tiles, bit-identical results (same workspace, packing and arguments). */
+void tsr_f32_conv2d_igemm_12x32__avx512(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
+                                        size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
+                                        size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t j0,
+                                        size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
+                                        const float *bias, int relu, float *y, size_t ldy, void *workspace);
 
 /*
  * int8 GEMM (i8_gemm_6x16__avx2): C = epilogue(A * B), A (m, k) u8 or s8 (a_signed) with zero point a_zero

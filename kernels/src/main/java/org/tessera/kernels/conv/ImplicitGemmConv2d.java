@@ -12,7 +12,7 @@ public interface ImplicitGemmConv2d {
     /** The kernel's id, e.g. {@code f32_conv2d_igemm_6x16__avx2}. */
     String kernelId();
 
-    /** Column tile of the packed filters (filters are packed in blocks of this many output channels). */
+    /** Column tile: filter ranges handed to {@link #packFilters} and {@link #rows} start on multiples of it. */
     int nr();
 
     /** Row tile: pixel ranges handed to {@link #rows} start on multiples of it. */

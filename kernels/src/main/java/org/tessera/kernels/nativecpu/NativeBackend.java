@@ -155,7 +155,7 @@ public final class NativeBackend implements Backend {
 
     /** Convolutions on these GEMMs, with the implicit int8 conv that reads {@code int8}'s packed filters. */
     private static GemmConv2d conv(NativeF32Gemm f32, NativeInt8Gemm int8, boolean avx512) {
-        return new GemmConv2d(f32, new NativeDepthwiseConv2d(avx512), int8, new NativeInt8DepthwiseConv2d(), new NativeImplicitGemmConv2d(),
+        return new GemmConv2d(f32, new NativeDepthwiseConv2d(avx512), int8, new NativeInt8DepthwiseConv2d(), new NativeImplicitGemmConv2d(avx512),
                 new NativeImplicitInt8Conv2d(int8.variant()), new NativeDirectConv2d());
     }
 

@@ -127,6 +127,19 @@ final class NativeCpu {
                                                        @Cast("const float*") long bias, int relu, @Cast("float*") long y,
                                                        @Cast("size_t") long ldy, @Cast("void*") long workspace);
 
+    static native void tsr_f32_conv2d_igemm_12x32__avx512(@Cast("size_t") long h, @Cast("size_t") long w, @Cast("size_t") long c,
+                                                          @Cast("size_t") long r, @Cast("size_t") long s, @Cast("size_t") long strideH,
+                                                          @Cast("size_t") long strideW, @Cast("size_t") long padTop,
+                                                          @Cast("size_t") long padLeft, @Cast("size_t") long dilH,
+                                                          @Cast("size_t") long dilW, @Cast("size_t") long outH,
+                                                          @Cast("size_t") long outW, @Cast("size_t") long groups,
+                                                          @Cast("size_t") long group, @Cast("size_t") long kg,
+                                                          @Cast("size_t") long j0, @Cast("size_t") long j1,
+                                                          @Cast("size_t") long p0, @Cast("size_t") long p1,
+                                                          @Cast("const float*") long x, @Cast("const float*") long packed,
+                                                          @Cast("const float*") long bias, int relu, @Cast("float*") long y,
+                                                          @Cast("size_t") long ldy, @Cast("void*") long workspace);
+
     static native @Cast("size_t") long tsr_i8_gemm_packed_b_bytes_6x16__avx2(@Cast("size_t") long k, @Cast("size_t") long n);
 
     static native void tsr_i8_gemm_pack_b_6x16__avx2(int transB, @Cast("size_t") long k, @Cast("size_t") long n,

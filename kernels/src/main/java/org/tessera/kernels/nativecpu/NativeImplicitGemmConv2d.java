@@ -6,26 +6,37 @@ import org.tessera.kernels.HostStorage;
 import org.tessera.kernels.conv.ImplicitGemmConv2d;
 import org.tessera.kernels.spi.Conv2dShape;
 
-/** The AVX2 implicit-GEMM convolution ({@code native/cpu/f32-conv2d-igemm-6x16-avx2.c}); arguments validated by the caller. */
+/**
+ * The implicit-GEMM convolution ({@code native/cpu/f32-conv2d-igemm-6x16-avx2.c}) on 6x16 AVX2 tiles, or on
+ * 12x32 AVX-512 tiles ({@code f32-conv2d-igemm-12x32-avx512.c}: same packing and workspace, same bits);
+ * arguments validated by the caller.
+ */
 final class NativeImplicitGemmConv2d implements ImplicitGemmConv2d {
-    private static final int MR = 6, NR = 16;
+    private static final int NR = 16;
     /** Per-thread A block and patch rows; freed with the thread. */
     private static final ThreadLocal<MemorySegment> WORKSPACE = ThreadLocal.withInitial(
             () -> Arena.ofAuto().allocate(NativeCpu.tsr_f32_conv2d_igemm_workspace_bytes__avx2(), HostStorage.ALIGNMENT));
+    private final boolean avx512;
 
-    @Override
-    public String kernelId() {
-        return "f32_conv2d_igemm_6x16__avx2";
+    /** With {@code avx512} the 12x32 tiles (the caller checked the CPU), else the 6x16 AVX2 ones. */
+    NativeImplicitGemmConv2d(boolean avx512) {
+        this.avx512 = avx512;
     }
 
     @Override
+    public String kernelId() {
+        return avx512 ? "f32_conv2d_igemm_12x32__avx512" : "f32_conv2d_igemm_6x16__avx2";
+    }
+
+    /** Filters per tile: the schedules split work in whole tiles (the packing stays in 16-column panels). */
+    @Override
     public int nr() {
-        return NR;
+        return avx512 ? 2 * NR : NR;
     }
 
     @Override
     public int mr() {
-        return MR;
+        return avx512 ? 12 : 6;
     }
 
     @Override
@@ -46,9 +57,16 @@ final class NativeImplicitGemmConv2d implements ImplicitGemmConv2d {
     public void rows(Conv2dShape s, MemorySegment x, long xOff, int g, MemorySegment packed, MemorySegment bias, long biasOff,
                      MemorySegment y, long yOff, boolean relu, int j0, int j1, long p0, long p1) {
         int kg = s.k() / s.groups();
-        NativeCpu.tsr_f32_conv2d_igemm_6x16__avx2(s.h(), s.w(), s.c(), s.r(), s.s(), s.strideH(), s.strideW(), s.padTop(), s.padLeft(),
-                s.dilationH(), s.dilationW(), s.outH(), s.outW(), s.groups(), g, kg, j0, j1, p0, p1, x.address() + 4 * xOff, packed.address(),
-                bias == null ? 0 : bias.address() + 4 * (biasOff + (long) g * kg), relu ? 1 : 0,
-                y.address() + 4 * (yOff + (long) g * kg), s.k(), WORKSPACE.get().address());
+        long xp = x.address() + 4 * xOff, bp = bias == null ? 0 : bias.address() + 4 * (biasOff + (long) g * kg);
+        long yp = y.address() + 4 * (yOff + (long) g * kg), ws = WORKSPACE.get().address();
+        if (avx512) {
+            NativeCpu.tsr_f32_conv2d_igemm_12x32__avx512(s.h(), s.w(), s.c(), s.r(), s.s(), s.strideH(), s.strideW(), s.padTop(), s.padLeft(),
+                    s.dilationH(), s.dilationW(), s.outH(), s.outW(), s.groups(), g, kg, j0, j1, p0, p1, xp, packed.address(), bp, relu ? 1 : 0,
+                    yp, s.k(), ws);
+        } else {
+            NativeCpu.tsr_f32_conv2d_igemm_6x16__avx2(s.h(), s.w(), s.c(), s.r(), s.s(), s.strideH(), s.strideW(), s.padTop(), s.padLeft(),
+                    s.dilationH(), s.dilationW(), s.outH(), s.outW(), s.groups(), g, kg, j0, j1, p0, p1, xp, packed.address(), bp, relu ? 1 : 0,
+                    yp, s.k(), ws);
+        }
     }
 }

@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.tessera.kernels.HostStorage;
 import org.tessera.kernels.cpu.Isa;
+import org.tessera.kernels.spi.Conv2dShape;
 import org.tessera.kernels.spi.PackedF32;
 import org.tessera.testing.SeededRandom;
 import org.tessera.testing.TestData;
@@ -53,6 +55,43 @@ class F32GemmTilesTest {
                 wide.gemmPacked(ta, m, alpha, as, 0, lda, wb, beta, p1, 0, ldc, bias1, 0, relu);
                 narrow.gemmPacked(ta, m, alpha, as, 0, lda, nb, beta, p2, 0, ldc, bias1, 0, relu);
                 assertBitsEqual("packed " + what, TestData.floats(p2), TestData.floats(p1));
+            }
+        }
+    }
+
+    /**
+     * The implicit-GEMM convolution on 12x32 tiles against the 6x16 one, bit for bit: random geometry (stride,
+     * dilation, asymmetric-free padding, groups, channel runs that cross the 256-column k block), filter counts
+     * around 16 and 32, pixel ranges that start and end off the 12-pixel tile, bias and ReLU, poisoned outputs.
+     */
+    @Test
+    void implicitConvTilesEqualAvx2TilesBitForBit(SplittableRandom rnd) {
+        NativeLibrary lib = NativeLibrary.get();
+        assumeTrue(lib.loaded() && lib.cpuIsa().min(lib.buildIsa()) == Isa.AVX512, "needs an AVX-512 CPU: "
+                + (lib.loaded() ? "this one runs " + lib.cpuIsa().id() : lib.reason()));
+        NativeImplicitGemmConv2d wide = new NativeImplicitGemmConv2d(true), narrow = new NativeImplicitGemmConv2d(false);
+        assertNotEquals(wide.kernelId(), narrow.kernelId());
+        int[] channels = {1, 3, 16, 29, 64, 100}, filters = {1, 15, 16, 17, 32, 33, 47, 64};
+        for (int t = 0; t < 40; t++) {
+            int groups = rnd.nextInt(4) == 0 ? 2 : 1;
+            int c = channels[rnd.nextInt(channels.length)] * groups, k = filters[rnd.nextInt(filters.length)] * groups;
+            int r = 1 + 2 * rnd.nextInt(3), q = 1 + 2 * rnd.nextInt(2), stride = 1 + rnd.nextInt(2), dil = 1 + rnd.nextInt(2);
+            int h = r * dil + rnd.nextInt(9), w = q * dil + rnd.nextInt(9), n = 1 + rnd.nextInt(2);
+            int padH = rnd.nextInt(r / 2 + 1), padW = rnd.nextInt(q / 2 + 1);
+            Conv2dShape s = new Conv2dShape(n, h, w, c, k, r, q, stride, stride, padH, padH, padW, padW, dil, dil, groups);
+            int pixels = n * s.outH() * s.outW(), kg = k / groups, g = rnd.nextInt(groups);
+            int p0 = rnd.nextInt(Math.max(1, pixels / 3)), p1 = pixels - rnd.nextInt(Math.max(1, pixels / 3));
+            float[] x = TestData.floats(rnd, n * h * w * c), wts = TestData.floats(rnd, k * r * q * (c / groups)), bias = TestData.floats(rnd, k);
+            boolean relu = rnd.nextBoolean(), withBias = rnd.nextBoolean();
+            String what = s + " group " + g + " pixels [" + p0 + ", " + p1 + ") relu=" + relu + " bias=" + withBias;
+            try (HostStorage xs = TestData.storage(x); HostStorage ws = TestData.storage(wts); HostStorage bs = TestData.storage(bias);
+                 HostStorage packed = HostStorage.allocate(4 * wide.packedFloats(s));
+                 HostStorage y1 = TestData.poisoned(pixels * k); HostStorage y2 = TestData.poisoned(pixels * k)) {
+                wide.packFilters(s, ws.segment(), 0, g, 0, kg, packed.segment());
+                MemorySegment bias1 = withBias ? bs.segment() : null;
+                wide.rows(s, xs.segment(), 0, g, packed.segment(), bias1, 0, y1.segment(), 0, relu, 0, kg, p0, p1);
+                narrow.rows(s, xs.segment(), 0, g, packed.segment(), bias1, 0, y2.segment(), 0, relu, 0, kg, p0, p1);
+                assertBitsEqual(what, TestData.floats(y2), TestData.floats(y1));
             }
         }
     }
