@@ -3,12 +3,16 @@ package org.tessera.train;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.tessera.Ops;
 import org.tessera.Tensor;
 import org.tessera.data.Augmentation;
@@ -66,6 +70,7 @@ public final class Trainer implements AutoCloseable {
     private final Runnable afterStep;
     private final FakeQuantization qat;
     private final Replica[] replicas;
+    private final Ops ops;
     private final double[] shardLoss;
     private final int[] shardCorrect;
     private int startEpoch, startBatch;
@@ -90,6 +95,7 @@ public final class Trainer implements AutoCloseable {
         this.comm = b.comm;
         this.listener = b.listener;
         this.afterStep = b.afterStep;
+        this.ops = b.ops;
         int n = b.replicas > 0 ? b.replicas : defaultReplicas();
         this.replicas = new Replica[n];
         SplittableRandom rng = new SplittableRandom(seed);
@@ -290,7 +296,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     private void update(List<Param> params) {
-        checkGradients(params);
+        checkGradients(params, step);
         if (clipNorm > 0) clip(params, clipNorm);
         optimizer.step(params, schedule.rate(step));
         step++;
@@ -303,23 +309,28 @@ public final class Trainer implements AutoCloseable {
         shardCorrect[r] = shard.labels() == null ? 0 : countCorrect(rep.output(shard.size()), shard);
     }
 
-    /** Sums every replica's gradients into replica 0's, in replica order (deterministic). */
+    /**
+     * Sums every replica's gradients into replica 0's, in replica order (deterministic): elementwise adds, which
+     * the backend vectorizes and splits over the pool (it runs between the parallel phases of a step).
+     */
     private void allReduce(List<Param> params, int shards) {
         for (int r = 1; r < shards; r++) {
             List<Param> other = replicas[r].params();
-            for (int p = 0; p < params.size(); p++) {
-                MemorySegment acc = params.get(p).grad().segment(), add = other.get(p).grad().segment();
-                for (long i = 0, len = acc.byteSize() / 4; i < len; i++) {
-                    acc.setAtIndex(ValueLayout.JAVA_FLOAT, i, acc.getAtIndex(ValueLayout.JAVA_FLOAT, i) + add.getAtIndex(ValueLayout.JAVA_FLOAT, i));
-                }
-            }
+            for (int p = 0; p < params.size(); p++) ops.add(params.get(p).grad(), other.get(p).grad(), params.get(p).grad());
         }
     }
 
-    private void checkGradients(List<Param> params) {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    /** Throws naming the first non-finite gradient element (at optimizer step {@code step}); whole vectors are tested at a time. */
+    static void checkGradients(List<Param> params, long step) {
         for (Param p : params) {
             MemorySegment g = p.grad().segment();
-            for (long i = 0, len = g.byteSize() / 4; i < len; i++) {
+            long len = g.byteSize() / 4, i = 0;
+            for (long end = len - len % F.length(); i < end; i += F.length()) {
+                if (!FloatVector.fromMemorySegment(F, g, 4 * i, ByteOrder.nativeOrder()).test(VectorOperators.IS_FINITE).allTrue()) break;
+            }
+            for (; i < len; i++) {
                 float v = g.getAtIndex(ValueLayout.JAVA_FLOAT, i);
                 if (!Float.isFinite(v)) throw new NonFiniteException("step " + step + ": the gradient of parameter " + p.name() + " is " + v + " at element " + i);
             }

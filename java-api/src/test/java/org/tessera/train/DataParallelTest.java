@@ -158,6 +158,27 @@ class DataParallelTest {
         assertThrows(IllegalArgumentException.class, () -> Trainer.builder(model(1)).replicas(0));
     }
 
+    /** The first non-finite gradient element is named, wherever it lies: in a whole vector or in the tail. */
+    @Test
+    void nonFiniteGradientsAreNamedByParameterAndElement() {
+        for (int at : new int[] {0, 37, 98}) {
+            for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                float[] g = new float[99];
+                g[at] = bad;
+                if (at < 98) g[98] = Float.NaN; // a later one must not be the one reported
+                try (Tensor w = Tensor.of(new float[99], 99); Tensor gt = Tensor.of(g, 99); Tensor ok = Tensor.of(new float[] {1, 2}, 2)) {
+                    List<Param> ps = List.of(new Param("fine", ok, ok, true), new Param("w", w, gt, true));
+                    NonFiniteException e = assertThrows(NonFiniteException.class, () -> Trainer.checkGradients(ps, 7));
+                    assertTrue(e.getMessage().contains("step 7") && e.getMessage().contains("parameter w") && e.getMessage().contains("element " + at + "")
+                            && e.getMessage().contains(Float.toString(bad)), e.getMessage());
+                }
+            }
+        }
+        try (Tensor w = Tensor.of(new float[33], 33); Tensor g = Tensor.of(new float[33], 33)) {
+            Trainer.checkGradients(List.of(new Param("w", w, g, true)), 0); // all finite: no exception
+        }
+    }
+
     @Test
     void clippingBoundsTheGlobalNorm() {
         try (Tensor w = Tensor.of(new float[] {0, 0}, 2); Tensor g = Tensor.of(new float[] {3, 4}, 2)) {
