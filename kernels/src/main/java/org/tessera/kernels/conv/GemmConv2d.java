@@ -51,7 +51,7 @@ public final class GemmConv2d extends CheckedConv {
     static final int MIN_CHUNK_ROWS = 96;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
-    /** The calling thread's im2col workspace, transposed depthwise filters and packed filters; grown on demand, GC-freed. */
+    /** The calling thread's im2col workspace, transposed depthwise (or direct) filters, packed filters and flipped filters for dx; grown on demand, GC-freed. */
     private static final ThreadLocal<HostStorage[]> SCRATCH = ThreadLocal.withInitial(() -> new HostStorage[4]);
 
     /**
