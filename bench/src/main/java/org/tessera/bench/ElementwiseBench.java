@@ -33,7 +33,7 @@ public class ElementwiseBench {
     @Param({"native", "java"})
     public String backend;
 
-    @Param({"relu", "add"})
+    @Param({"relu", "add", "relu_grad"})
     public String op;
 
     @Param({"65536", "4194304"})
@@ -56,7 +56,11 @@ public class ElementwiseBench {
 
     @Benchmark
     public Tensor run() {
-        return op.equals("relu") ? ops.relu(x, out) : ops.add(x, y, out);
+        return switch (op) {
+            case "relu" -> ops.relu(x, out);
+            case "relu_grad" -> ops.reluBackward(x, y, out); // training's ReLU backward: x masks y
+            default -> ops.add(x, y, out);
+        };
     }
 
     @TearDown(Level.Trial)
