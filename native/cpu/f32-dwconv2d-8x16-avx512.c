@@ -12,7 +12,14 @@
  * 64 channels (four FMA chains) at a time: with one chain per 16 channels they waited on FMA latency, and at
  * 28x28 the two edge pixels of each row took a fifth of the time (c=256: 40-46 -> 47-52 GFLOP/s, 1 thread).
  *
- * 3x3 rows whose windows are whole run the AVX2 kernel's sweep instead, in zmm, when c is not a multiple of 128:
+ * 3x3 filters at stride 1 and dilation 1 take output rows two at a time where both windows are whole vertically:
+ * tiles of 2 rows x 8 pixels x 16 channels, 16 accumulators and the nine weight vectors in registers. Each input
+ * vector of the four rows is loaded once and feeds up to six FMAs (two output rows x three taps): 0.34 loads per
+ * FMA against 1.1 for the one-row tile, and each input row crosses from L2 twice per two output rows, not three
+ * times per row. C harness, 1 thread, GFLOP/s one-row -> two-row: c=256 28x28 51 -> 74-76, c=144 56x56
+ * (the sweep below) 66 -> 84-89, c=512 14x14 34 -> 47, c=64 28x28 55 -> 70.
+ *
+ * Other 3x3 rows whose windows are whole run the AVX2 kernel's sweep instead, in zmm, when c is not a multiple of 128:
  * nine weight vectors in registers along the row, one load per FMA. There it measured faster than the tiles
  * (dw 3x3 c=144 56x56, 1 / 2 threads: the AVX2 sweep 52 / 97-101 GFLOP/s, these tiles 44 / 63-77, this
  * sweep 57-60 / 98-111). At c=256 28x28 the tiles win: 46 / 75 against 35 / 47 for the AVX2 kernel.
@@ -25,6 +32,7 @@
 
 #define PX 8  /* pixels per tile */
 #define CV 16 /* channels per zmm */
+#define NR 2  /* output rows per 3x3 stride-1 tile (3 rows of 4 or 6 pixels measured no faster) */
 
 typedef struct {
   size_t c, s;
@@ -145,6 +153,72 @@ static void sweep_row__avx512(size_t count, const row_args *a, const float *x0, 
   }
 }
 
+/*
+ * Two output rows x P pixels x 16 channels (m masks them) of a 3x3 filter at stride 1, dilation 1, whose windows
+ * are whole: 2P accumulators and the nine weight vectors in registers. Each of the four input rows' P + 2 pixel
+ * vectors is loaded once and feeds every (output row, tap) it meets, up to six FMAs per load. x0: the first
+ * window's corner in the upper row; y_row: elements from the upper output row to the lower one.
+ */
+static inline __attribute__((always_inline)) void tile_rows_3x3(size_t P, int masked, __mmask16 m, size_t c,
+                                                                ptrdiff_t x_row, ptrdiff_t y_row, const float *x0,
+                                                                const float *wt, const float *bias, int relu, float *y) {
+#define LD(p) (masked ? _mm512_maskz_loadu_ps(m, p) : _mm512_loadu_ps(p))
+  __m512 wv[9], acc[NR][PX];
+#pragma GCC unroll 9
+  for (size_t k = 0; k < 9; k++) wv[k] = LD(wt + k * c);
+#pragma GCC unroll 8
+  for (size_t p = 0; p < P; p++)
+#pragma GCC unroll 3
+    for (size_t o = 0; o < NR; o++) acc[o][p] = _mm512_setzero_ps();
+#pragma GCC unroll 5
+  for (size_t i = 0; i < NR + 2; i++) {
+#pragma GCC unroll 10
+    for (size_t j = 0; j < P + 2; j++) {
+      const __m512 xv = LD(x0 + (ptrdiff_t)i * x_row + (ptrdiff_t)(j * c));
+#pragma GCC unroll 3
+      for (size_t t = 0; t < 3; t++) {
+        if (j < t || j - t >= P) continue;
+#pragma GCC unroll 3
+        for (size_t o = 0; o < NR; o++)
+          if (i >= o && i - o < 3) acc[o][j - t] = _mm512_fmadd_ps(xv, wv[(i - o) * 3 + t], acc[o][j - t]);
+      }
+    }
+  }
+  const __m512 b = bias ? LD(bias) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (size_t p = 0; p < P; p++)
+#pragma GCC unroll 3
+    for (size_t o = 0; o < NR; o++) {
+      __m512 u = _mm512_add_ps(acc[o][p], b);
+      if (relu) u = _mm512_max_ps(_mm512_setzero_ps(), u); /* NaN stays NaN */
+      _mm512_mask_storeu_ps(y + (ptrdiff_t)o * y_row + (ptrdiff_t)(p * c), m, u);
+    }
+#undef LD
+}
+
+/* Every channel block of P pixels of a row pair. */
+static inline __attribute__((always_inline)) void pixels_rows_3x3(size_t P, const row_args *a, ptrdiff_t y_row,
+                                                                  const float *x0, const float *wt, float *y) {
+  const size_t c = a->c;
+  size_t ch = 0;
+  for (; ch + CV <= c; ch += CV)
+    tile_rows_3x3(P, 0, (__mmask16)0xFFFF, c, a->x_row, y_row, x0 + ch, wt + ch, a->bias ? a->bias + ch : NULL,
+                  a->relu, y + ch);
+  if (ch < c)
+    tile_rows_3x3(P, 1, (__mmask16)((1u << (c - ch)) - 1), c, a->x_row, y_row, x0 + ch, wt + ch,
+                  a->bias ? a->bias + ch : NULL, a->relu, y + ch);
+}
+
+/* Output columns [lo, hi) of two adjacent rows; x0: the window corner of column lo in the upper row. */
+static void interior_rows_3x3(size_t lo, size_t hi, const row_args *a, ptrdiff_t y_row, const float *x0,
+                              const float *wt, float *y) {
+  size_t ow = lo;
+  for (; ow + PX <= hi; ow += PX) pixels_rows_3x3(PX, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c);
+  if (ow + 4 <= hi) pixels_rows_3x3(4, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c), ow += 4;
+  if (ow + 2 <= hi) pixels_rows_3x3(2, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c), ow += 2;
+  if (ow < hi) pixels_rows_3x3(1, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c);
+}
+
 void tsr_f32_dwconv2d_8x16__avx512(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
                                    size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
                                    size_t out_h, size_t out_w, size_t row0, size_t row1, const float *x, const float *wt,
@@ -157,30 +231,39 @@ void tsr_f32_dwconv2d_8x16__avx512(size_t h, size_t w, size_t c, size_t r, size_
   if (in_hi < in_lo) in_hi = in_lo;
   const ptrdiff_t wc = (ptrdiff_t)(w * c);
   const row_args a = {c, s, (ptrdiff_t)(dil_w * c), (ptrdiff_t)dil_h * wc, (ptrdiff_t)(stride_w * c), bias, relu};
+  const int pairs = r == 3 && s == 3 && stride_h == 1 && stride_w == 1 && dil_h == 1 && dil_w == 1 && in_lo < in_hi;
   for (size_t row = row0; row < row1; row++) {
     const size_t n = row / out_h, oh = row % out_h;
     const ptrdiff_t hb = (ptrdiff_t)(oh * stride_h) - (ptrdiff_t)pad_top;
     const size_t r0 = first_tap(hb, dil_h), r1 = end_tap(hb, dil_h, h, r);
     const ptrdiff_t xrow = ((ptrdiff_t)(n * h) + hb) * wc; /* filter row 0's input row, maybe outside */
     float *yr = y + row * out_w * c;
-    const int sweep = r == 3 && s == 3 && c % 128 != 0 && r0 == 0 && r1 == 3 && in_lo < in_hi;
-    if (sweep) sweep_row__avx512(in_hi - in_lo, &a, x + xrow + (ptrdiff_t)((in_lo * stride_w - pad_left) * c), wt,
-                                 yr + in_lo * c);
-    size_t ow = 0;
-    while (ow < out_w) {
-      const ptrdiff_t wb = (ptrdiff_t)(ow * stride_w) - (ptrdiff_t)pad_left, x0 = xrow + wb * (ptrdiff_t)c;
-      if (sweep && ow == in_lo) {
-        ow = in_hi;
-        continue;
-      }
-      if (ow >= in_lo && ow + PX <= in_hi) {
-        if (r == 3 && s == 3 && r0 == 0 && r1 == 3) pixels(PX, &a, x, x0, 0, 3, 0, 3, wt, yr + ow * c); /* unrolled */
-        else pixels(PX, &a, x, x0, r0, r1, 0, s, wt, yr + ow * c);
-        ow += PX;
-      } else {
-        pixels(1, &a, x, x0, r0, r1, first_tap(wb, dil_w), end_tap(wb, dil_w, w, s), wt, yr + ow * c);
-        ow++;
+    /* This row and the next, in the same image, both with whole windows vertically: rows hb .. hb + 3. */
+    const int pair = pairs && row + NR - 1 < row1 && oh + NR - 1 < out_h && hb >= 0 && hb + NR + 1 < (ptrdiff_t)h;
+    const int sweep = !pair && r == 3 && s == 3 && c % 128 != 0 && r0 == 0 && r1 == 3 && in_lo < in_hi;
+    const float *x_lo = x + xrow + (ptrdiff_t)((in_lo * stride_w - pad_left) * c);
+    if (pair) interior_rows_3x3(in_lo, in_hi, &a, (ptrdiff_t)(out_w * c), x_lo, wt, yr);
+    if (sweep) sweep_row__avx512(in_hi - in_lo, &a, x_lo, wt, yr + in_lo * c);
+    for (size_t k = 0; k < (pair ? NR : 1); k++) { /* the pair's lower row: only its edge pixels are left */
+      const ptrdiff_t xr = xrow + (ptrdiff_t)k * wc;
+      float *yk = yr + k * out_w * c;
+      size_t ow = 0;
+      while (ow < out_w) {
+        const ptrdiff_t wb = (ptrdiff_t)(ow * stride_w) - (ptrdiff_t)pad_left, x0 = xr + wb * (ptrdiff_t)c;
+        if ((sweep || pair) && ow == in_lo) {
+          ow = in_hi;
+          continue;
+        }
+        if (ow >= in_lo && ow + PX <= in_hi) {
+          if (r == 3 && s == 3 && r0 == 0 && r1 == 3) pixels(PX, &a, x, x0, 0, 3, 0, 3, wt, yk + ow * c); /* unrolled */
+          else pixels(PX, &a, x, x0, r0, r1, 0, s, wt, yk + ow * c);
+          ow += PX;
+        } else {
+          pixels(1, &a, x, x0, r0, r1, first_tap(wb, dil_w), end_tap(wb, dil_w, w, s), wt, yk + ow * c);
+          ow++;
+        }
       }
     }
+    row += pair ? NR - 1 : 0;
   }
 }

@@ -96,6 +96,11 @@ class ConvKernelsTest {
                 // c a multiple of 128 (the AVX-512 kernel's 8-pixel tiles for 3x3): two tiles + single pixels per row
                 {new Conv2dShape(1, 5, 21, 128, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 128), Algorithm.DEPTHWISE},
                 {new Conv2dShape(1, 7, 40, 256, 256, 3, 3, 2, 2, 1, 0, 1, 1, 1, 1, 256), Algorithm.DEPTHWISE}, // strided
+                // 3x3 stride 1 (the AVX-512 kernel's two-row tiles): pairs never span images; 8 + 4 + 2 + 1 pixel tiles;
+                // 4 x 16 + 3 masked channels; an odd number of whole rows; pads that leave 0 or 2 rows without pairs
+                {new Conv2dShape(2, 9, 17, 67, 67, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 67), Algorithm.DEPTHWISE},
+                {new Conv2dShape(3, 6, 22, 16, 16, 3, 3, 1, 1, 0, 2, 1, 0, 1, 1, 16), Algorithm.DEPTHWISE},
+                {new Conv2dShape(1, 12, 11, 256, 256, 3, 3, 1, 1, 2, 0, 0, 2, 1, 1, 256), Algorithm.DEPTHWISE},
                 {new Conv2dShape(2, 10, 12, 6, 10, 3, 3, 1, 2, 1, 0, 2, 1, 1, 2, 2), Algorithm.IM2COL},    // groups 2, dilated w
                 {new Conv2dShape(1, 12, 12, 16, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1), Algorithm.IM2COL},    // strided 1x1
                 // more pixels x columns than one im2col chunk holds: several chunks
