@@ -1,10 +1,7 @@
 /*
- * f32_conv2d_igemm_12x32__avx512: the tiles of the implicit-GEMM convolution on AVX-512 F, 12 pixels x 32
- * filters. The blocking, tap-pointer tables and filter packing are the AVX2 kernel's
- * (f32-conv2d-igemm-6x16-avx2.c, which exports the entry point); a 12-pixel tile reads two of its 6-pixel
- * tables, a 32-filter tile two of its 16-column B panels (one zmm per B row). Every output is the same FMA
- * chain over the patch in the same order as the 6x16 tile's, finished by the same epilogue, so the results
- * are bit-identical to the AVX2 kernel's.
+ * f32_conv2d_igemm_12x32__avx512: the implicit-GEMM convolution of f32-conv2d-igemm-6x16-avx2.c on AVX-512 F
+ * tiles of 12 pixels x 32 filters, with the same k blocking, tap-pointer tables and packed filters (a 32-filter
+ * tile reads two of its 16-column panels, one zmm per B row). Same arguments and workspace.
  *
  * Why: as for the GEMM (f32-gemm-12x32-avx512.c), on Zen 4 the 6x16 ymm tile tops out near 75% of the FMA
  * peak; 24 zmm accumulators issue a quarter of the loads, broadcasts and loop steps per flop.
@@ -14,60 +11,181 @@
  * of a k block is 32 KiB, all of L1, so with filters outside every tile's input runs came from L2: 70-82
  * GFLOP/s. With pixels outside, a tile's input runs stay in L1 across its filter tiles and the filters stream
  * from L2 at 128 bytes per 24 FMAs: 92-101 GFLOP/s of a measured 103 peak (3x3 56x56x64, one thread).
+ *
+ * Pixel order: per image, first the pixels whose whole window is inside the input, then the bands along the
+ * top, bottom, left and right edges (regions() below); a tile never spans two of these rectangles. A tile skips
+ * a tap's run when the tap is in the padding for all its pixels, so edge tiles do not multiply padded zeros:
+ * at 14x14 with padding 1 those were 9% of the FMAs. Each output is otherwise the 6x16 tile's FMA chain over the
+ * patch in the same order, with the same epilogue: for finite filters the bits are the AVX2 kernel's (a skipped
+ * FMA added 0 * w).
  */
+#include "tessera_cpu.h"
+#include "tessera_f32_conv2d_igemm.h"
 #include "tessera_f32_gemm_12x32_avx512.h"
 
-/* A rows x (16 * panels) tile, rows 6 or 12, panels 1 or 2 (constants at each call): ta / tb are the two
- * 6-pixel tables (tb unused for 6 rows), b the first 16-column panel. */
-static inline __attribute__((always_inline)) void tile(size_t rows, size_t panels, const float *const *ta,
-                                                       const float *const *tb, size_t cg, size_t ch0, size_t kc,
-                                                       const float *b, float *c, size_t ldc, size_t mr, size_t nr,
-                                                       const epilogue *e) {
-  __m512 acc[2 * MR][2];
+#define TR (2 * MR) /* pixels per tile */
+
+/* Output rows [r0, r1) x columns [c0, c1) of an image; its pixels in row-major order. */
+typedef struct {
+  size_t r0, r1, c0, c1;
+} rect;
+
+/* [lo, hi): the outputs along one axis whose window of `taps` (dilated) lies inside [0, size). */
+static void whole_range(size_t size, size_t taps, size_t stride, size_t pad, size_t dil, size_t out, size_t *lo,
+                        size_t *hi) {
+  const ptrdiff_t last = (ptrdiff_t)size - 1 - (ptrdiff_t)((taps - 1) * dil) + (ptrdiff_t)pad;
+  *lo = (pad + stride - 1) / stride;
+  *hi = last < 0 ? 0 : (size_t)last / stride + 1;
+  if (*hi > out) *hi = out;
+  if (*lo > out) *lo = out;
+  if (*hi < *lo) *hi = *lo;
+}
+
+/* An image's pixels as up to five rectangles, in the order tiles take them: whole windows, top, bottom, left, right. */
+static size_t regions(const igemm_geometry *g, rect *out) {
+  size_t rl, rh, cl, ch, n = 0;
+  whole_range(g->h, g->r, g->stride_h, g->pad_top, g->dil_h, g->out_h, &rl, &rh);
+  whole_range(g->w, g->s, g->stride_w, g->pad_left, g->dil_w, g->out_w, &cl, &ch);
+  if (rl == rh || cl == ch) {
+    out[0] = (rect){0, g->out_h, 0, g->out_w};
+    return 1;
+  }
+  const rect all[5] = {{rl, rh, cl, ch}, {0, rl, 0, g->out_w}, {rh, g->out_h, 0, g->out_w}, {rl, rh, 0, cl},
+                       {rl, rh, ch, g->out_w}};
+  for (size_t i = 0; i < 5; i++)
+    if (all[i].r1 > all[i].r0 && all[i].c1 > all[i].c0) out[n++] = all[i];
+  return n;
+}
+
+/* The pixel at position pos of the order, and how many positions from pos on stay in its rectangle. */
+static size_t pixel_at(const igemm_geometry *g, const rect *rs, size_t nr, size_t pos, size_t *left_in_rect) {
+  const size_t image = g->out_h * g->out_w;
+  size_t l = pos % image;
+  for (size_t i = 0; i < nr; i++) {
+    const size_t width = rs[i].c1 - rs[i].c0, size = (rs[i].r1 - rs[i].r0) * width;
+    if (l < size) {
+      *left_in_rect = size - l;
+      return pos - pos % image + (rs[i].r0 + l / width) * g->out_w + rs[i].c0 + l % width;
+    }
+    l -= size;
+  }
+  *left_in_rect = 0; /* not reached: the rectangles cover the image */
+  return 0;
+}
+
+/*
+ * A rows x (16 * panels) tile over kc patch columns, rows 6 or 12 and panels 1 or 2 (constants at each call):
+ * t holds TR tap pointers per tap run (the first run cg - ch0 long, then cg, the last cut at kc); runs in the
+ * padding for every pixel are skipped. b: the first 16-column panel; row q of the result goes to y[q] + col.
+ */
+static inline __attribute__((always_inline)) void tile(size_t rows, size_t panels, const float *const *t,
+                                                       const float *zero, size_t cg, size_t ch0, size_t kc,
+                                                       const float *b, float *const *y, size_t col, size_t mr,
+                                                       size_t nr, const epilogue *e) {
+  __m512 acc[TR][2];
   for (size_t r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-  for (size_t r = 0; r < mr; r++) _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+  for (size_t r = 0; r < mr; r++) _mm_prefetch((const char *)(y[r] + col), _MM_HINT_T0);
   const size_t b1 = NR * kc; /* second panel, in floats from the first */
   size_t left = kc, run = cg - ch0 < kc ? cg - ch0 : kc;
   for (;;) {
-    const float *a[2 * MR];
-    for (size_t r = 0; r < rows; r++) a[r] = r < MR ? ta[r] : tb[r - MR];
-    for (size_t p = 0; p < run; p++, b += NR) {
-      const __m512 b0v = _mm512_load_ps(b);
-      const __m512 b1v = panels == 2 ? _mm512_load_ps(b + b1) : b0v;
+    const float *a[TR];
+    int inside = 0;
+    for (size_t r = 0; r < rows; r++) a[r] = t[r], inside |= t[r] != zero;
+    if (!inside) {
+      b += run * NR;
+    } else {
+      for (size_t p = 0; p < run; p++, b += NR) {
+        const __m512 b0v = _mm512_load_ps(b);
+        const __m512 b1v = panels == 2 ? _mm512_load_ps(b + b1) : b0v;
 #pragma GCC unroll 12
-      for (size_t r = 0; r < rows; r++) {
-        const __m512 av = _mm512_set1_ps(a[r][p]);
-        acc[r][0] = _mm512_fmadd_ps(av, b0v, acc[r][0]);
-        if (panels == 2) acc[r][1] = _mm512_fmadd_ps(av, b1v, acc[r][1]);
+        for (size_t r = 0; r < rows; r++) {
+          const __m512 av = _mm512_set1_ps(a[r][p]);
+          acc[r][0] = _mm512_fmadd_ps(av, b0v, acc[r][0]);
+          if (panels == 2) acc[r][1] = _mm512_fmadd_ps(av, b1v, acc[r][1]);
+        }
       }
     }
     left -= run;
     if (left == 0) break;
-    ta += MR;
-    tb += MR;
+    t += TR;
     run = cg < left ? cg : left;
   }
-  store_tile_16(acc, panels, c, ldc, mr, nr, e);
+  for (size_t q = 0; q < panels; q++) {
+    const size_t cols = nr > q * NR ? (nr - q * NR < NR ? nr - q * NR : NR) : 0;
+    if (cols == 0) break;
+    const __mmask16 mask = (__mmask16)((1u << cols) - 1);
+    const float *bias = e->bias ? e->bias + q * NR : NULL;
+    for (size_t r = 0; r < mr; r++) {
+      float *cr = y[r] + col + q * NR;
+      _mm512_mask_storeu_ps(cr, mask, finish_16(acc[r][q], cr, mask, e, bias));
+    }
+  }
 }
 
-void tsr_f32_igemm_block_12x32__avx512(const float *const *table, size_t stride, size_t cg, size_t ch0, size_t kc,
-                                       const float *bp, size_t j0, size_t j1, size_t mc, float *y, size_t ldy,
-                                       const float *bias, epilogue e) {
-  for (size_t i = 0; i < mc; i += 2 * MR) {
-    const size_t mr = mc - i < 2 * MR ? mc - i : 2 * MR;
-    const float *const *ta = table + i / MR * stride, *const *tb = ta + stride;
-    for (size_t j = j0; j < j1; j += 2 * NR) {
-      const size_t nr = j1 - j < 2 * NR ? j1 - j : 2 * NR;
-      e.bias = bias ? bias + j : NULL;
-      const float *b = bp + j * kc;
-      float *ct = y + i * ldy + j;
-      if (mr > MR) {
-        if (nr > NR) tile(2 * MR, 2, ta, tb, cg, ch0, kc, b, ct, ldy, mr, nr, &e);
-        else tile(2 * MR, 1, ta, tb, cg, ch0, kc, b, ct, ldy, mr, nr, &e);
-      } else {
-        if (nr > NR) tile(MR, 2, ta, tb, cg, ch0, kc, b, ct, ldy, mr, nr, &e);
-        else tile(MR, 1, ta, tb, cg, ch0, kc, b, ct, ldy, mr, nr, &e);
+/* Every 32-filter tile of columns [j0, j1) for one pixel tile of mr pixels over one k block. */
+static void filter_tiles(const float *const *t, const float *zero, size_t cg, size_t ch0, size_t kc, const float *bp,
+                         size_t j0, size_t j1, size_t mr, float *const *y, const float *bias, epilogue e) {
+  for (size_t j = j0; j < j1; j += 2 * NR) {
+    const size_t nr = j1 - j < 2 * NR ? j1 - j : 2 * NR;
+    e.bias = bias ? bias + j : NULL;
+    const float *b = bp + j * kc;
+    if (mr > MR) {
+      if (nr > NR) tile(TR, 2, t, zero, cg, ch0, kc, b, y, j, mr, nr, &e);
+      else tile(TR, 1, t, zero, cg, ch0, kc, b, y, j, mr, nr, &e);
+    } else {
+      if (nr > NR) tile(MR, 2, t, zero, cg, ch0, kc, b, y, j, mr, nr, &e);
+      else tile(MR, 1, t, zero, cg, ch0, kc, b, y, j, mr, nr, &e);
+    }
+  }
+}
+
+/* Needs AVX-512 F; Java calls it only then. p0, p1: positions in the pixel order above. */
+void tsr_f32_conv2d_igemm_12x32__avx512(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
+                                        size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
+                                        size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t j0,
+                                        size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
+                                        const float *bias, int relu, float *y, size_t ldy, void *workspace) {
+  const size_t cg = c / groups, k = r * s * cg, npad = (kg + NR - 1) / NR * NR;
+  const igemm_geometry g = {h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, cg, group * cg, x};
+  float *zero = align64(workspace);
+  const float **table = (const float **)(zero + KC);
+  float **rows = (float **)(table + TABLE_PTRS);
+  for (size_t i = 0; i < KC; i++) zero[i] = 0.0f;
+  rect rs[5];
+  const size_t nrect = regions(&g, rs);
+  /* A k block spans at most KC / cg + 2 taps (partial ones at both ends); a pixel block is as many tiles as fit. */
+  const size_t max_taps = KC / cg + 2 < r * s ? KC / cg + 2 : r * s;
+  size_t max_tiles = TABLE_PTRS / (TR * max_taps);
+  if (max_tiles > MC / TR) max_tiles = MC / TR;
+  size_t pixel[MC], len[MC / TR];
+  for (size_t pos = p0; pos < p1;) {
+    size_t tiles = 0;
+    for (; tiles < max_tiles && pos < p1; tiles++) { /* a tile: up to TR positions in one rectangle */
+      size_t in_rect;
+      const size_t first = pixel_at(&g, rs, nrect, pos, &in_rect);
+      size_t n = TR < in_rect ? TR : in_rect;
+      if (n > p1 - pos) n = p1 - pos;
+      len[tiles] = n;
+      for (size_t q = 0; q < n; q++) {
+        pixel[tiles * TR + q] = q == 0 ? first : pixel_at(&g, rs, nrect, pos + q, &in_rect);
+        rows[tiles * TR + q] = y + pixel[tiles * TR + q] * ldy;
       }
+      pos += n;
+    }
+    for (size_t pc = 0; pc < k; pc += KC) {
+      const size_t kc = k - pc < KC ? k - pc : KC;
+      const size_t t0 = pc / cg, ch0 = pc % cg, taps = (pc + kc - 1) / cg - t0 + 1, stride = taps * TR;
+      for (size_t i = 0; i < tiles; i++)
+        for (size_t q = 0; q < TR; q++) {
+          if (q < len[i]) {
+            pixel_tap_pointers(&g, pixel[i * TR + q], t0, taps, ch0, zero, table + i * stride + q, TR);
+          } else {
+            for (size_t j = 0; j < taps; j++) table[i * stride + j * TR + q] = zero;
+          }
+        }
+      const epilogue e = {1.0f, 0.0f, pc == 0, pc + kc == k, NULL, relu};
+      for (size_t i = 0; i < tiles; i++)
+        filter_tiles(table + i * stride, zero, cg, ch0, kc, packed + pc * npad, j0, j1, len[i], rows + i * TR, bias, e);
     }
   }
 }

@@ -19,48 +19,27 @@
  *       for 16-column panel of B (KC x 16, in L1)
  *         for 6-pixel tile: 12 accumulators over the k block, then C updated once
  *
- * The blocking and tables are shared with f32_conv2d_igemm_12x32__avx512, whose tiles are two of these
- * tables' 6-pixel tiles by two 16-column panels (f32-conv2d-igemm-12x32-avx512.c).
+ * f32_conv2d_igemm_12x32__avx512 (f32-conv2d-igemm-12x32-avx512.c) keeps this blocking and filter packing on
+ * 12x32 tiles, in another pixel order.
  */
 #include <string.h>
 
 #include "tessera_avx2.h"
 #include "tessera_cpu.h"
+#include "tessera_f32_conv2d_igemm.h"
 #include "tessera_f32_gemm_6x16_avx2.h"
-
-/* Tap pointers per block: tiles x taps-in-a-k-block x 6 (64 KiB). */
-#define TABLE_PTRS 8192
-
-typedef struct {
-  size_t h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, cg, c0;
-  const float *x;
-} geometry;
 
 /*
  * table[j * 6 + q] = where pixel p + q reads taps t0 + j (j < taps), channels from ch0 for j = 0 and from 0
  * for the rest: into x, or at `zero` for taps in the padding and pixels at or past p1.
  */
-static void tap_pointers(const geometry *g, size_t p, size_t p1, size_t t0, size_t taps, size_t ch0, const float *zero,
-                         const float **table) {
+static void tap_pointers(const igemm_geometry *g, size_t p, size_t p1, size_t t0, size_t taps, size_t ch0,
+                         const float *zero, const float **table) {
   for (size_t q = 0; q < MR; q++) {
-    const size_t pixel = p + q;
-    if (pixel >= p1) {
+    if (p + q < p1) {
+      pixel_tap_pointers(g, p + q, t0, taps, ch0, zero, table + q, MR);
+    } else {
       for (size_t j = 0; j < taps; j++) table[j * MR + q] = zero;
-      continue;
-    }
-    const size_t n = pixel / (g->out_h * g->out_w), rest = pixel % (g->out_h * g->out_w);
-    const ptrdiff_t hb = (ptrdiff_t)((rest / g->out_w) * g->stride_h) - (ptrdiff_t)g->pad_top;
-    const ptrdiff_t wb = (ptrdiff_t)((rest % g->out_w) * g->stride_w) - (ptrdiff_t)g->pad_left;
-    size_t i = t0 / g->s, t = t0 % g->s;
-    for (size_t j = 0; j < taps; j++) {
-      const ptrdiff_t ih = hb + (ptrdiff_t)(i * g->dil_h), iw = wb + (ptrdiff_t)(t * g->dil_w);
-      const int inside = ih >= 0 && ih < (ptrdiff_t)g->h && iw >= 0 && iw < (ptrdiff_t)g->w;
-      table[j * MR + q] = inside ? g->x + ((n * g->h + (size_t)ih) * g->w + (size_t)iw) * g->c + g->c0 + (j == 0 ? ch0 : 0)
-                                 : zero;
-      if (++t == g->s) {
-        t = 0;
-        i++;
-      }
     }
   }
 }
@@ -108,9 +87,10 @@ static void tile_6x16(const float *const *table, size_t cg, size_t ch0, size_t k
   store_tile_6x16(acc, c, ldc, mr, nr, e);
 }
 
-/* Every 6x16 tile of an (mc pixels x [j0, j1)) block over one k block (see tsr_f32_igemm_block_fn). */
-static void block_6x16__avx2(const float *const *table, size_t stride, size_t cg, size_t ch0, size_t kc, const float *bp,
-                             size_t j0, size_t j1, size_t mc, float *y, size_t ldy, const float *bias, epilogue e) {
+/* Every 6x16 tile of an (mc pixels x [j0, j1)) block over one k block: tile i / 6's tap pointers at
+ * table + i / 6 * stride, y the block's first row. */
+static void block_6x16(const float *const *table, size_t stride, size_t cg, size_t ch0, size_t kc, const float *bp,
+                       size_t j0, size_t j1, size_t mc, float *y, size_t ldy, const float *bias, epilogue e) {
   for (size_t j = j0; j < j1; j += NR) {
     const size_t nr = j1 - j < NR ? j1 - j : NR;
     e.bias = bias ? bias + j : NULL;
@@ -122,16 +102,17 @@ static void block_6x16__avx2(const float *const *table, size_t stride, size_t cg
 }
 
 size_t tsr_f32_conv2d_igemm_workspace_bytes__avx2(void) {
-  return (size_t)KC * sizeof(float) + TABLE_PTRS * sizeof(float *) + 128;
+  /* the zero run, the tap table and (for the AVX-512 kernel) the C row of each pixel of a block */
+  return (size_t)KC * sizeof(float) + TABLE_PTRS * sizeof(float *) + MC * sizeof(float *) + 128;
 }
 
-/* The blocking and tap tables; `block` computes the tiles (AVX2 6x16 or AVX-512 12x32, the same sums). */
-static void igemm(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h, size_t stride_w, size_t pad_top,
-                  size_t pad_left, size_t dil_h, size_t dil_w, size_t out_h, size_t out_w, size_t groups, size_t group,
-                  size_t kg, size_t j0, size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
-                  const float *bias, int relu, float *y, size_t ldy, void *workspace, tsr_f32_igemm_block_fn block_fn) {
+void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
+                                     size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
+                                     size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t j0,
+                                     size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
+                                     const float *bias, int relu, float *y, size_t ldy, void *workspace) {
   const size_t cg = c / groups, k = r * s * cg, npad = (kg + NR - 1) / NR * NR;
-  const geometry g = {h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, cg, group * cg, x};
+  const igemm_geometry g = {h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, cg, group * cg, x};
   float *zero = align64(workspace);
   const float **table = (const float **)(zero + KC);
   memset(zero, 0, KC * sizeof(float));
@@ -148,26 +129,7 @@ static void igemm(size_t h, size_t w, size_t c, size_t r, size_t s, size_t strid
       const size_t stride = taps * MR;
       for (size_t i = 0; i < mc; i += MR) tap_pointers(&g, ic + i, p1, t0, taps, ch0, zero, table + i / MR * stride);
       const epilogue e = {1.0f, 0.0f, pc == 0, pc + kc == k, NULL, relu};
-      block_fn(table, stride, cg, ch0, kc, packed + pc * npad, j0, j1, mc, y + ic * ldy, ldy, bias, e);
+      block_6x16(table, stride, cg, ch0, kc, packed + pc * npad, j0, j1, mc, y + ic * ldy, ldy, bias, e);
     }
   }
-}
-
-void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
-                                     size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
-                                     size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t j0,
-                                     size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
-                                     const float *bias, int relu, float *y, size_t ldy, void *workspace) {
-  igemm(h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, groups, group, kg, j0, j1, p0,
-        p1, x, packed, bias, relu, y, ldy, workspace, block_6x16__avx2);
-}
-
-/* Needs AVX-512 F (the tiles); Java calls it only then. */
-void tsr_f32_conv2d_igemm_12x32__avx512(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
-                                        size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
-                                        size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t j0,
-                                        size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
-                                        const float *bias, int relu, float *y, size_t ldy, void *workspace) {
-  igemm(h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, groups, group, kg, j0, j1, p0,
-        p1, x, packed, bias, relu, y, ldy, workspace, tsr_f32_igemm_block_12x32__avx512);
 }

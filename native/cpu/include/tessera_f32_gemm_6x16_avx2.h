@@ -155,20 +155,6 @@ typedef void (*tsr_f32_macro_kernel_fn)(size_t mc, size_t nc, size_t kc, const f
 void tsr_f32_macro_kernel_12x32__avx512(size_t mc, size_t nc, size_t kc, const float *ap, const float *bp, float *c,
                                         size_t ldc, epilogue e, const float *bias);
 
-/*
- * The tiles of the implicit-GEMM convolution (f32-conv2d-igemm-6x16-avx2.c) for one block of mc pixels x
- * columns [j0, j1) over one k block of kc patch columns: table holds six tap pointers per tap for each 6-pixel
- * tile (tile i / 6 at table + i / 6 * stride); a tap's run starts at channel ch0 for the block's first tap and
- * 0 after, cg long; bp is the k block's packed filters (16-column panel j at bp + j * kc); y the block's first
- * row; the epilogue e as for the GEMM (bias set per panel from `bias`).
- */
-typedef void (*tsr_f32_igemm_block_fn)(const float *const *table, size_t stride, size_t cg, size_t ch0, size_t kc,
-                                       const float *bp, size_t j0, size_t j1, size_t mc, float *y, size_t ldy,
-                                       const float *bias, epilogue e);
-void tsr_f32_igemm_block_12x32__avx512(const float *const *table, size_t stride, size_t cg, size_t ch0, size_t kc,
-                                       const float *bp, size_t j0, size_t j1, size_t mc, float *y, size_t ldy,
-                                       const float *bias, epilogue e);
-
 static inline float *align64(void *p) { return (float *)(((size_t)p + 63) & ~(size_t)63); }
 
 #endif /* TESSERA_F32_GEMM_6X16_AVX2_H */

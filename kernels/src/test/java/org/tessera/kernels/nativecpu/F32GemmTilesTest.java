@@ -62,7 +62,9 @@ class F32GemmTilesTest {
     /**
      * The implicit-GEMM convolution on 12x32 tiles against the 6x16 one, bit for bit: random geometry (stride,
      * dilation, asymmetric-free padding, groups, channel runs that cross the 256-column k block), filter counts
-     * around 16 and 32, pixel ranges that start and end off the 12-pixel tile, bias and ReLU, poisoned outputs.
+     * around 16 and 32, bias and ReLU, poisoned outputs. The 12x32 kernel orders pixels its own way (whole windows
+     * first), so its calls split [0, pixels) at random positions, off the 12-pixel tile: together they must write
+     * every pixel.
      */
     @Test
     void implicitConvTilesEqualAvx2TilesBitForBit(SplittableRandom rnd) {
@@ -80,17 +82,20 @@ class F32GemmTilesTest {
             int padH = rnd.nextInt(r / 2 + 1), padW = rnd.nextInt(q / 2 + 1);
             Conv2dShape s = new Conv2dShape(n, h, w, c, k, r, q, stride, stride, padH, padH, padW, padW, dil, dil, groups);
             int pixels = n * s.outH() * s.outW(), kg = k / groups, g = rnd.nextInt(groups);
-            int p0 = rnd.nextInt(Math.max(1, pixels / 3)), p1 = pixels - rnd.nextInt(Math.max(1, pixels / 3));
+            int p0 = rnd.nextInt(pixels + 1), p1 = p0 + rnd.nextInt(pixels - p0 + 1);
             float[] x = TestData.floats(rnd, n * h * w * c), wts = TestData.floats(rnd, k * r * q * (c / groups)), bias = TestData.floats(rnd, k);
             boolean relu = rnd.nextBoolean(), withBias = rnd.nextBoolean();
-            String what = s + " group " + g + " pixels [" + p0 + ", " + p1 + ") relu=" + relu + " bias=" + withBias;
+            String what = s + " group " + g + " positions split at " + p0 + " and " + p1 + " relu=" + relu + " bias=" + withBias;
             try (HostStorage xs = TestData.storage(x); HostStorage ws = TestData.storage(wts); HostStorage bs = TestData.storage(bias);
                  HostStorage packed = HostStorage.allocate(4 * wide.packedFloats(s));
                  HostStorage y1 = TestData.poisoned(pixels * k); HostStorage y2 = TestData.poisoned(pixels * k)) {
                 wide.packFilters(s, ws.segment(), 0, g, 0, kg, packed.segment());
                 MemorySegment bias1 = withBias ? bs.segment() : null;
-                wide.rows(s, xs.segment(), 0, g, packed.segment(), bias1, 0, y1.segment(), 0, relu, 0, kg, p0, p1);
-                narrow.rows(s, xs.segment(), 0, g, packed.segment(), bias1, 0, y2.segment(), 0, relu, 0, kg, p0, p1);
+                long[] cuts = {0, p0, p1, pixels};
+                for (int i = 0; i < 3; i++) {
+                    if (cuts[i] < cuts[i + 1]) wide.rows(s, xs.segment(), 0, g, packed.segment(), bias1, 0, y1.segment(), 0, relu, 0, kg, cuts[i], cuts[i + 1]);
+                }
+                narrow.rows(s, xs.segment(), 0, g, packed.segment(), bias1, 0, y2.segment(), 0, relu, 0, kg, 0, pixels);
                 assertBitsEqual(what, TestData.floats(y2), TestData.floats(y1));
             }
         }

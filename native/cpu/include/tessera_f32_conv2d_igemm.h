@@ -1,0 +1,40 @@
+/*
+ * Tap pointers of the f32 implicit-GEMM convolutions (f32-conv2d-igemm-6x16-avx2.c and
+ * f32-conv2d-igemm-12x32-avx512.c). No vector code: safe to include from any ISA's file.
+ */
+#ifndef TESSERA_F32_CONV2D_IGEMM_H
+#define TESSERA_F32_CONV2D_IGEMM_H
+
+#include <stddef.h>
+
+/* Tap pointers per pixel block: tiles x taps in a k block x pixels per tile (64 KiB). */
+#define TABLE_PTRS 8192
+
+typedef struct {
+  size_t h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, cg, c0;
+  const float *x;
+} igemm_geometry;
+
+/*
+ * out[j * step] = where output pixel `pixel` (n, row, column flattened) reads tap t0 + j, for j < taps: its run of
+ * the group's channels in x (from channel ch0 for j = 0, from 0 after), or `zero` where the tap is in the padding.
+ */
+static inline void pixel_tap_pointers(const igemm_geometry *g, size_t pixel, size_t t0, size_t taps, size_t ch0,
+                                      const float *zero, const float **out, size_t step) {
+  const size_t n = pixel / (g->out_h * g->out_w), rest = pixel % (g->out_h * g->out_w);
+  const ptrdiff_t hb = (ptrdiff_t)((rest / g->out_w) * g->stride_h) - (ptrdiff_t)g->pad_top;
+  const ptrdiff_t wb = (ptrdiff_t)((rest % g->out_w) * g->stride_w) - (ptrdiff_t)g->pad_left;
+  size_t i = t0 / g->s, t = t0 % g->s;
+  for (size_t j = 0; j < taps; j++) {
+    const ptrdiff_t ih = hb + (ptrdiff_t)(i * g->dil_h), iw = wb + (ptrdiff_t)(t * g->dil_w);
+    const int inside = ih >= 0 && ih < (ptrdiff_t)g->h && iw >= 0 && iw < (ptrdiff_t)g->w;
+    out[j * step] = inside ? g->x + ((n * g->h + (size_t)ih) * g->w + (size_t)iw) * g->c + g->c0 + (j == 0 ? ch0 : 0)
+                           : zero;
+    if (++t == g->s) {
+      t = 0;
+      i++;
+    }
+  }
+}
+
+#endif /* TESSERA_F32_CONV2D_IGEMM_H */
