@@ -123,8 +123,8 @@ static inline __attribute__((always_inline)) void tile(size_t rows, size_t panel
 }
 
 /* Every 32-filter tile of columns [j0, j1) for one pixel tile of mr pixels over one k block. */
-static void filter_tiles(const float *const *t, const float *zero, size_t cg, size_t ch0, size_t kc, const float *bp,
-                         size_t j0, size_t j1, size_t mr, float *const *y, const float *bias, epilogue e) {
+static void filter_tiles__avx512(const float *const *t, const float *zero, size_t cg, size_t ch0, size_t kc, const float *bp,
+                                 size_t j0, size_t j1, size_t mr, float *const *y, const float *bias, epilogue e) {
   for (size_t j = j0; j < j1; j += 2 * NR) {
     const size_t nr = j1 - j < 2 * NR ? j1 - j : 2 * NR;
     e.bias = bias ? bias + j : NULL;
@@ -185,7 +185,7 @@ void tsr_f32_conv2d_igemm_12x32__avx512(size_t h, size_t w, size_t c, size_t r, 
         }
       const epilogue e = {1.0f, 0.0f, pc == 0, pc + kc == k, NULL, relu};
       for (size_t i = 0; i < tiles; i++)
-        filter_tiles(table + i * stride, zero, cg, ch0, kc, packed + pc * npad, j0, j1, len[i], rows + i * TR, bias, e);
+        filter_tiles__avx512(table + i * stride, zero, cg, ch0, kc, packed + pc * npad, j0, j1, len[i], rows + i * TR, bias, e);
     }
   }
 }

@@ -89,8 +89,8 @@ static void tile_6x16(const float *const *table, size_t cg, size_t ch0, size_t k
 
 /* Every 6x16 tile of an (mc pixels x [j0, j1)) block over one k block: tile i / 6's tap pointers at
  * table + i / 6 * stride, y the block's first row. */
-static void block_6x16(const float *const *table, size_t stride, size_t cg, size_t ch0, size_t kc, const float *bp,
-                       size_t j0, size_t j1, size_t mc, float *y, size_t ldy, const float *bias, epilogue e) {
+static void block_6x16__avx2(const float *const *table, size_t stride, size_t cg, size_t ch0, size_t kc, const float *bp,
+                             size_t j0, size_t j1, size_t mc, float *y, size_t ldy, const float *bias, epilogue e) {
   for (size_t j = j0; j < j1; j += NR) {
     const size_t nr = j1 - j < NR ? j1 - j : NR;
     e.bias = bias ? bias + j : NULL;
@@ -129,7 +129,7 @@ void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, siz
       const size_t stride = taps * MR;
       for (size_t i = 0; i < mc; i += MR) tap_pointers(&g, ic + i, p1, t0, taps, ch0, zero, table + i / MR * stride);
       const epilogue e = {1.0f, 0.0f, pc == 0, pc + kc == k, NULL, relu};
-      block_6x16(table, stride, cg, ch0, kc, packed + pc * npad, j0, j1, mc, y + ic * ldy, ldy, bias, e);
+      block_6x16__avx2(table, stride, cg, ch0, kc, packed + pc * npad, j0, j1, mc, y + ic * ldy, ldy, bias, e);
     }
   }
 }

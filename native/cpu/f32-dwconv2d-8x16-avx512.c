@@ -210,8 +210,8 @@ static inline __attribute__((always_inline)) void pixels_rows_3x3(size_t P, cons
 }
 
 /* Output columns [lo, hi) of two adjacent rows; x0: the window corner of column lo in the upper row. */
-static void interior_rows_3x3(size_t lo, size_t hi, const row_args *a, ptrdiff_t y_row, const float *x0,
-                              const float *wt, float *y) {
+static void interior_rows_3x3__avx512(size_t lo, size_t hi, const row_args *a, ptrdiff_t y_row, const float *x0,
+                                      const float *wt, float *y) {
   size_t ow = lo;
   for (; ow + PX <= hi; ow += PX) pixels_rows_3x3(PX, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c);
   if (ow + 4 <= hi) pixels_rows_3x3(4, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c), ow += 4;
@@ -242,7 +242,7 @@ void tsr_f32_dwconv2d_8x16__avx512(size_t h, size_t w, size_t c, size_t r, size_
     const int pair = pairs && row + NR - 1 < row1 && oh + NR - 1 < out_h && hb >= 0 && hb + NR + 1 < (ptrdiff_t)h;
     const int sweep = !pair && r == 3 && s == 3 && c % 128 != 0 && r0 == 0 && r1 == 3 && in_lo < in_hi;
     const float *x_lo = x + xrow + (ptrdiff_t)((in_lo * stride_w - pad_left) * c);
-    if (pair) interior_rows_3x3(in_lo, in_hi, &a, (ptrdiff_t)(out_w * c), x_lo, wt, yr);
+    if (pair) interior_rows_3x3__avx512(in_lo, in_hi, &a, (ptrdiff_t)(out_w * c), x_lo, wt, yr);
     if (sweep) sweep_row__avx512(in_hi - in_lo, &a, x_lo, wt, yr + in_lo * c);
     for (size_t k = 0; k < (pair ? NR : 1); k++) { /* the pair's lower row: only its edge pixels are left */
       const ptrdiff_t xr = xrow + (ptrdiff_t)k * wc;
