@@ -138,6 +138,16 @@ void tsr_f32_conv2d_direct_3x32__avx2(size_t h, size_t w, size_t c, size_t r, si
  * tsr_f32_gemm_pack_b_cols_6x16__avx2(1, r*s*c/groups, kg, ...).
  * Single-threaded, with a workspace of tsr_f32_conv2d_igemm_workspace_bytes__avx2() bytes.
  */
+/*
+ * Weight gradient of a convolution (NHWC, f32, one group): rows [f0, f1) of dw (k, r, s, c) = sum over output
+ * pixels of dy (n, out_h, out_w, k) times the input x (n, h, w, c) each tap reads; taps in the padding add
+ * nothing. Overwrites those rows. Single-threaded, no workspace.
+ */
+void tsr_f32_conv2d_wgrad_6x16__avx2(size_t n, size_t h, size_t w, size_t c, size_t k, size_t r, size_t s,
+                                     size_t stride_h, size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h,
+                                     size_t dil_w, size_t out_h, size_t out_w, size_t f0, size_t f1, const float *x,
+                                     const float *dy, float *dw);
+
 size_t tsr_f32_conv2d_igemm_workspace_bytes__avx2(void);
 void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
                                      size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,

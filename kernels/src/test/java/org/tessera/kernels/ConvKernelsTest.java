@@ -133,7 +133,12 @@ class ConvKernelsTest {
         Conv2dShape[] targeted = {Conv2dShape.of(2, 9, 11, 67, 31, 1, 1, 0),
                 new Conv2dShape(1, 17, 13, 40, 40, 5, 5, 2, 1, 2, 1, 0, 3, 2, 1, 40),
                 new Conv2dShape(2, 10, 12, 6, 10, 3, 3, 1, 2, 1, 0, 2, 1, 1, 2, 2),
-                new Conv2dShape(3, 33, 33, 67, 8, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1)}; // several im2col chunks
+                new Conv2dShape(3, 33, 33, 67, 8, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1), // several im2col chunks
+                // the native weight gradient without im2col: Fashion-MNIST's second layer (64 = 10 x 6 + 4 filters);
+                // 16 + 4 channels, 13 filters, strided, dilated, asymmetric padding; a tap that reads no pixel
+                Conv2dShape.of(2, 14, 14, 32, 64, 3, 1, 1),
+                new Conv2dShape(2, 13, 11, 20, 13, 3, 3, 2, 1, 1, 0, 2, 1, 2, 1, 1),
+                new Conv2dShape(1, 3, 3, 8, 7, 5, 5, 1, 1, 3, 1, 1, 3, 1, 1, 1)};
         for (int i = 0; i < 30 + targeted.length; i++) {
             Conv2dShape s = i < targeted.length ? targeted[i] : randomShape(rnd);
             seen.add(GemmConv2d.algorithm(s));

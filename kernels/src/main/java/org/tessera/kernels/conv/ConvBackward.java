@@ -131,7 +131,7 @@ final class ConvBackward {
     }
 
     /** db[j] = sum over pixels of dy[p][j], added in pixel order in double (vector lanes are channels). */
-    private static void biasGradient(Conv2dShape s, MemorySegment dy, long dyOff, MemorySegment db, long dbOff) {
+    static void biasGradient(Conv2dShape s, MemorySegment dy, long dyOff, MemorySegment db, long dbOff) {
         int k = s.k(), lanes = D.length(), vecEnd = k - k % lanes;
         double[] sum = new double[k];
         long pixels = (long) s.n() * s.outH() * s.outW();

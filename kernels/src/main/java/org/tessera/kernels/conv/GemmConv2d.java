@@ -403,6 +403,20 @@ public final class GemmConv2d extends CheckedConv {
     @Override
     protected void runBackwardWeights(Conv2dShape s, Storage x, long xOff, Storage dy, long dyOff, Storage dw, long dwOff,
                                       Storage db, long dbOff) {
+        if (implicit != null && algorithm(s) == Algorithm.IM2COL && implicit.hasWeightGradient(s)) {
+            MemorySegment xs = ((HostStorage) x).segment(), dys = ((HostStorage) dy).segment(), dws = ((HostStorage) dw).segment();
+            WorkerPool pool = WorkerPool.shared();
+            int rows = implicit.weightGradientRows(), tiles = (s.k() + rows - 1) / rows;
+            int tasks = s.flops() >= MIN_PARALLEL_FLOPS ? Math.min(pool.threads(), tiles) : 1;
+            if (tasks == 1) {
+                implicit.weightGradient(s, xs, xOff, dys, dyOff, dws, dwOff, 0, s.k());
+            } else {
+                pool.parallelFor(tasks, t -> implicit.weightGradient(s, xs, xOff, dys, dyOff, dws, dwOff,
+                        Math.min(s.k(), tiles * t / tasks * rows), Math.min(s.k(), tiles * (t + 1) / tasks * rows)));
+            }
+            if (db != null) ConvBackward.biasGradient(s, dys, dyOff, ((HostStorage) db).segment(), dbOff);
+            return;
+        }
         int chunk = chunkRows(s);
         ConvBackward.weights(gemm, scratch(0, 4 * chunk * Im2col.columns(s)), chunk, s, x, xOff, dy, dyOff, dw, dwOff, db, dbOff);
     }

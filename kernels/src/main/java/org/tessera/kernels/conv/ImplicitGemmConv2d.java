@@ -32,4 +32,23 @@ public interface ImplicitGemmConv2d {
      */
     void rows(Conv2dShape shape, MemorySegment x, long xOffset, int g, MemorySegment packed, MemorySegment bias, long biasOffset,
               MemorySegment y, long yOffset, boolean relu, int j0, int j1, long p0, long p1);
+
+    /** Filters per tile of {@link #weightGradient}: ranges handed to it start on multiples of it. */
+    default int weightGradientRows() {
+        return 1;
+    }
+
+    /** Whether {@link #weightGradient} takes this shape (else the caller runs im2col and a GEMM). */
+    default boolean hasWeightGradient(Conv2dShape shape) {
+        return false;
+    }
+
+    /**
+     * Filters [f0, f1) of the weight gradient dw (k, r, s, c) = sum over output pixels of dy times the input each
+     * tap reads, overwriting them, without an im2col matrix. Only for shapes {@link #hasWeightGradient} accepts.
+     */
+    default void weightGradient(Conv2dShape shape, MemorySegment x, long xOffset, MemorySegment dy, long dyOffset, MemorySegment dw,
+                                long dwOffset, int f0, int f1) {
+        throw new UnsupportedOperationException(kernelId() + " has no weight-gradient kernel");
+    }
 }

@@ -9,7 +9,7 @@ import org.tessera.kernels.spi.Conv2dShape;
 /**
  * The implicit-GEMM convolution ({@code native/cpu/f32-conv2d-igemm-6x16-avx2.c}) on 6x16 AVX2 tiles, or on
  * 12x32 AVX-512 tiles ({@code f32-conv2d-igemm-12x32-avx512.c}: same packing and workspace, same bits);
- * arguments validated by the caller.
+ * and the weight gradient without im2col ({@code f32-conv2d-wgrad-6x16-avx2.c}); arguments validated by the caller.
  */
 final class NativeImplicitGemmConv2d implements ImplicitGemmConv2d {
     private static final int NR = 16;
@@ -68,5 +68,25 @@ final class NativeImplicitGemmConv2d implements ImplicitGemmConv2d {
                     s.dilationH(), s.dilationW(), s.outH(), s.outW(), s.groups(), g, kg, j0, j1, p0, p1, xp, packed.address(), bp, relu ? 1 : 0,
                     yp, s.k(), ws);
         }
+    }
+
+    /** The 6-filter tiles of {@code f32-conv2d-wgrad-6x16-avx2.c} (AVX2: on AVX-512 CPUs too). */
+    @Override
+    public int weightGradientRows() {
+        return 6;
+    }
+
+    /** One group, and 8 or more channels: with fewer, its 16-channel tiles would run mostly masked. */
+    @Override
+    public boolean hasWeightGradient(Conv2dShape s) {
+        return s.groups() == 1 && s.c() >= 8;
+    }
+
+    @Override
+    public void weightGradient(Conv2dShape s, MemorySegment x, long xOff, MemorySegment dy, long dyOff, MemorySegment dw, long dwOff,
+                               int f0, int f1) {
+        NativeCpu.tsr_f32_conv2d_wgrad_6x16__avx2(s.n(), s.h(), s.w(), s.c(), s.k(), s.r(), s.s(), s.strideH(), s.strideW(), s.padTop(),
+                s.padLeft(), s.dilationH(), s.dilationW(), s.outH(), s.outW(), f0, f1, x.address() + 4 * xOff, dy.address() + 4 * dyOff,
+                dw.address() + 4 * dwOff);
     }
 }
