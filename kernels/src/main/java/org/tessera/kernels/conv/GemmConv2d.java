@@ -35,6 +35,9 @@ import org.tessera.kernels.spi.PackedInt8Filters;
  *       the chunk with the group's filters, bias and ReLU fused, written straight into y's group columns.
  *       Chunks keep the copy cache-sized and the workspace bounded for any input size.</li>
  * </ul>
+ * Backward: dx as the forward convolution of dy with flipped filters where one exists (stride 1, dilation 1, one
+ * group), else GEMM + col2im; dw of general shapes from {@link ImplicitGemmConv2d#weightGradient} where the backend
+ * has it (no im2col matrix), else im2col + GEMM.
  */
 public final class GemmConv2d extends CheckedConv {
     /**
