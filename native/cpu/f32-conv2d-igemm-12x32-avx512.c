@@ -22,6 +22,7 @@
 #include "tessera_cpu.h"
 #include "tessera_f32_conv2d_igemm.h"
 #include "tessera_f32_gemm_12x32_avx512.h"
+#include "tessera_taps.h"
 
 #define TR (2 * MR) /* pixels per tile */
 
@@ -30,22 +31,12 @@ typedef struct {
   size_t r0, r1, c0, c1;
 } rect;
 
-/* [lo, hi): the outputs along one axis whose window of `taps` (dilated) lies inside [0, size). */
-static void whole_range(size_t size, size_t taps, size_t stride, size_t pad, size_t dil, size_t out, size_t *lo,
-                        size_t *hi) {
-  const ptrdiff_t last = (ptrdiff_t)size - 1 - (ptrdiff_t)((taps - 1) * dil) + (ptrdiff_t)pad;
-  *lo = (pad + stride - 1) / stride;
-  *hi = last < 0 ? 0 : (size_t)last / stride + 1;
-  if (*hi > out) *hi = out;
-  if (*lo > out) *lo = out;
-  if (*hi < *lo) *hi = *lo;
-}
-
 /* An image's pixels as up to five rectangles, in the order tiles take them: whole windows, top, bottom, left, right. */
 static size_t regions(const igemm_geometry *g, rect *out) {
-  size_t rl, rh, cl, ch, n = 0;
-  whole_range(g->h, g->r, g->stride_h, g->pad_top, g->dil_h, g->out_h, &rl, &rh);
-  whole_range(g->w, g->s, g->stride_w, g->pad_left, g->dil_w, g->out_w, &cl, &ch);
+  const output_range rows = whole_windows(g->h, g->r, g->stride_h, g->pad_top, g->dil_h, g->out_h);
+  const output_range cols = whole_windows(g->w, g->s, g->stride_w, g->pad_left, g->dil_w, g->out_w);
+  const size_t rl = rows.lo, rh = rows.hi, cl = cols.lo, ch = cols.hi;
+  size_t n = 0;
   if (rl == rh || cl == ch) {
     out[0] = (rect){0, g->out_h, 0, g->out_w};
     return 1;
@@ -110,21 +101,12 @@ static inline __attribute__((always_inline)) void tile(size_t rows, size_t panel
     t += TR;
     run = cg < left ? cg : left;
   }
-  for (size_t q = 0; q < panels; q++) {
-    const size_t cols = nr > q * NR ? (nr - q * NR < NR ? nr - q * NR : NR) : 0;
-    if (cols == 0) break;
-    const __mmask16 mask = (__mmask16)((1u << cols) - 1);
-    const float *bias = e->bias ? e->bias + q * NR : NULL;
-    for (size_t r = 0; r < mr; r++) {
-      float *cr = y[r] + col + q * NR;
-      _mm512_mask_storeu_ps(cr, mask, finish_16(acc[r][q], cr, mask, e, bias));
-    }
-  }
+  store_rows_16(acc, panels, y, col, mr, nr, e);
 }
 
 /* Every 32-filter tile of columns [j0, j1) for one pixel tile of mr pixels over one k block. */
-static void filter_tiles__avx512(const float *const *t, const float *zero, size_t cg, size_t ch0, size_t kc, const float *bp,
-                                 size_t j0, size_t j1, size_t mr, float *const *y, const float *bias, epilogue e) {
+static void filter_tiles__avx512(const float *const *t, const float *zero, size_t cg, size_t ch0, size_t kc,
+                                 const float *bp, size_t j0, size_t j1, size_t mr, float *const *y, const float *bias, epilogue e) {
   for (size_t j = j0; j < j1; j += 2 * NR) {
     const size_t nr = j1 - j < 2 * NR ? j1 - j : 2 * NR;
     e.bias = bias ? bias + j : NULL;
@@ -146,17 +128,15 @@ void tsr_f32_conv2d_igemm_12x32__avx512(size_t h, size_t w, size_t c, size_t r, 
                                         size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
                                         const float *bias, int relu, float *y, size_t ldy, void *workspace) {
   const size_t cg = c / groups, k = r * s * cg, npad = (kg + NR - 1) / NR * NR;
-  const igemm_geometry g = {h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, out_h, out_w, cg, group * cg, x};
+  const igemm_geometry g = {h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w,
+                            out_h, out_w, cg, group * cg, x};
   float *zero = align64(workspace);
   const float **table = (const float **)(zero + KC);
   float **rows = (float **)(table + TABLE_PTRS);
   for (size_t i = 0; i < KC; i++) zero[i] = 0.0f;
   rect rs[5];
   const size_t nrect = regions(&g, rs);
-  /* A k block spans at most KC / cg + 2 taps (partial ones at both ends); a pixel block is as many tiles as fit. */
-  const size_t max_taps = KC / cg + 2 < r * s ? KC / cg + 2 : r * s;
-  size_t max_tiles = TABLE_PTRS / (TR * max_taps);
-  if (max_tiles > MC / TR) max_tiles = MC / TR;
+  const size_t max_tiles = igemm_block_tiles(KC, cg, r * s, TR, MC);
   size_t pixel[MC], len[MC / TR];
   for (size_t pos = p0; pos < p1;) {
     size_t tiles = 0;
@@ -185,7 +165,8 @@ void tsr_f32_conv2d_igemm_12x32__avx512(size_t h, size_t w, size_t c, size_t r, 
         }
       const epilogue e = {1.0f, 0.0f, pc == 0, pc + kc == k, NULL, relu};
       for (size_t i = 0; i < tiles; i++)
-        filter_tiles__avx512(table + i * stride, zero, cg, ch0, kc, packed + pc * npad, j0, j1, len[i], rows + i * TR, bias, e);
+        filter_tiles__avx512(table + i * stride, zero, cg, ch0, kc, packed + pc * npad, j0, j1, len[i], rows + i * TR,
+                             bias, e);
     }
   }
 }

@@ -116,11 +116,7 @@ void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, siz
   float *zero = align64(workspace);
   const float **table = (const float **)(zero + KC);
   memset(zero, 0, KC * sizeof(float));
-  /* A k block spans at most KC / cg + 2 taps (partial ones at both ends); the pixel block is as many tiles as fit. */
-  const size_t max_taps = KC / cg + 2 < r * s ? KC / cg + 2 : r * s;
-  size_t tiles = TABLE_PTRS / (MR * max_taps);
-  if (tiles > MC / MR) tiles = MC / MR;
-  const size_t block = tiles * MR;
+  const size_t block = igemm_block_tiles(KC, cg, r * s, MR, MC) * MR;
   for (size_t ic = p0; ic < p1; ic += block) {
     const size_t mc = p1 - ic < block ? p1 - ic : block;
     for (size_t pc = 0; pc < k; pc += KC) {

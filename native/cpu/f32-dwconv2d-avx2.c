@@ -61,11 +61,8 @@ void tsr_f32_dwconv2d__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, si
                             float *y) {
   const __m256i tail = tsr_avx2_tail_mask(c % 8);
   /* Output columns [in_lo, in_hi) have their whole (dilated) window inside the input's width. */
-  const size_t in_lo = (pad_left + stride_w - 1) / stride_w;
-  const ptrdiff_t last = (ptrdiff_t)w - 1 - (ptrdiff_t)((s - 1) * dil_w) + (ptrdiff_t)pad_left;
-  size_t in_hi = last < 0 ? 0 : (size_t)last / stride_w + 1;
-  if (in_hi > out_w) in_hi = out_w;
-  if (in_hi < in_lo) in_hi = in_lo;
+  const output_range whole = whole_windows(w, s, stride_w, pad_left, dil_w, out_w);
+  const size_t in_lo = whole.lo, in_hi = whole.hi;
   for (size_t row = row0; row < row1; row++) {
     const size_t n = row / out_h, oh = row % out_h;
     const ptrdiff_t hb = (ptrdiff_t)(oh * stride_h) - (ptrdiff_t)pad_top;

@@ -37,4 +37,14 @@ static inline void pixel_tap_pointers(const igemm_geometry *g, size_t pixel, siz
   }
 }
 
+/*
+ * Tiles of tile_pixels pixels per pixel block: as many as the tap table holds, at most max_pixels pixels. A k block
+ * of kc patch columns spans at most kc / cg + 2 of the taps taps (partial ones at both ends).
+ */
+static inline size_t igemm_block_tiles(size_t kc, size_t cg, size_t taps, size_t tile_pixels, size_t max_pixels) {
+  const size_t block_taps = kc / cg + 2 < taps ? kc / cg + 2 : taps;
+  const size_t tiles = TABLE_PTRS / (tile_pixels * block_taps);
+  return tiles < max_pixels / tile_pixels ? tiles : max_pixels / tile_pixels;
+}
+
 #endif /* TESSERA_F32_CONV2D_IGEMM_H */

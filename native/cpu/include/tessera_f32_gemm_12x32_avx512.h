@@ -26,19 +26,29 @@ static inline __attribute__((always_inline)) __m512 finish_16(__m512 ab, const f
   return x;
 }
 
-/* Finishes (epilogue e) and stores the top-left mr x nr of a (rows x 16 * panels) accumulator tile into C. */
-static inline __attribute__((always_inline)) void store_tile_16(__m512 acc[2 * MR][2], size_t panels, float *c, size_t ldc,
-                                                                size_t mr, size_t nr, const epilogue *e) {
+/* Finishes (epilogue e) and stores the top-left mr x nr of a (rows x 16 * panels) accumulator tile: row r at
+ * rows[r] + col. */
+static inline __attribute__((always_inline)) void store_rows_16(__m512 acc[2 * MR][2], size_t panels,
+                                                                float *const *rows, size_t col, size_t mr, size_t nr,
+                                                                const epilogue *e) {
   for (size_t q = 0; q < panels; q++) {
     const size_t cols = nr > q * NR ? (nr - q * NR < NR ? nr - q * NR : NR) : 0;
     if (cols == 0) break;
     const __mmask16 mask = (__mmask16)((1u << cols) - 1);
     const float *bias = e->bias ? e->bias + q * NR : NULL;
     for (size_t r = 0; r < mr; r++) {
-      float *cr = c + r * ldc + q * NR;
+      float *cr = rows[r] + col + q * NR;
       _mm512_mask_storeu_ps(cr, mask, finish_16(acc[r][q], cr, mask, e, bias));
     }
   }
+}
+
+/* store_rows_16 into C rows at a stride of ldc. */
+static inline __attribute__((always_inline)) void store_tile_16(__m512 acc[2 * MR][2], size_t panels, float *c,
+                                                                size_t ldc, size_t mr, size_t nr, const epilogue *e) {
+  float *rows[2 * MR];
+  for (size_t r = 0; r < mr; r++) rows[r] = c + r * ldc;
+  store_rows_16(acc, panels, rows, 0, mr, nr, e);
 }
 
 #endif /* TESSERA_F32_GEMM_12X32_AVX512_H */

@@ -19,4 +19,19 @@ static inline size_t end_tap(ptrdiff_t base, size_t dil, size_t size, size_t tap
   return e < taps ? e : taps;
 }
 
+/* Outputs [lo, hi) along one axis: those whose whole window lies inside the input. */
+typedef struct {
+  size_t lo, hi;
+} output_range;
+
+/* The outputs along one axis whose window of `taps` (dilated) taps lies inside [0, size). */
+static inline output_range whole_windows(size_t size, size_t taps, size_t stride, size_t pad, size_t dil, size_t out) {
+  const ptrdiff_t last = (ptrdiff_t)size - 1 - (ptrdiff_t)((taps - 1) * dil) + (ptrdiff_t)pad;
+  size_t lo = (pad + stride - 1) / stride, hi = last < 0 ? 0 : (size_t)last / stride + 1;
+  if (hi > out) hi = out;
+  if (lo > out) lo = out;
+  if (hi < lo) hi = lo;
+  return (output_range){lo, hi};
+}
+
 #endif /* TESSERA_TAPS_H */
