@@ -138,7 +138,8 @@ class ConvKernelsTest {
                 // 16 + 4 channels, 13 filters, strided, dilated, asymmetric padding; a tap that reads no pixel
                 Conv2dShape.of(2, 14, 14, 32, 64, 3, 1, 1),
                 new Conv2dShape(2, 13, 11, 20, 13, 3, 3, 2, 1, 1, 0, 2, 1, 2, 1, 1),
-                new Conv2dShape(1, 3, 3, 8, 7, 5, 5, 1, 1, 3, 1, 1, 3, 1, 1, 1)};
+                new Conv2dShape(1, 3, 3, 8, 7, 5, 5, 1, 1, 3, 1, 1, 3, 1, 1, 1),
+                new Conv2dShape(1, 1, 5, 9, 1, 1, 3, 1, 1, 0, 0, 1, 1, 1, 1, 1)}; // one row, one filter, 8 + 1 channels
         for (int i = 0; i < 30 + targeted.length; i++) {
             Conv2dShape s = i < targeted.length ? targeted[i] : randomShape(rnd);
             seen.add(GemmConv2d.algorithm(s));
