@@ -148,6 +148,17 @@ void tsr_f32_conv2d_wgrad_6x16__avx2(size_t n, size_t h, size_t w, size_t c, siz
                                      size_t dil_w, size_t out_h, size_t out_w, size_t f0, size_t f1, const float *x,
                                      const float *dy, float *dw);
 
+/*
+ * The same for few input channels (c < 8) and filters of at most TSR_WGRAD_16X6_MAX_COLS weights (r*s*c): tiles of
+ * 16 filters x 6 weights; rows [f0, f1) of dw, f0 a multiple of 16. Single-threaded, no workspace (about 30 KB
+ * of stack).
+ */
+#define TSR_WGRAD_16X6_MAX_COLS 384
+void tsr_f32_conv2d_wgrad_16x6__avx2(size_t n, size_t h, size_t w, size_t c, size_t k, size_t r, size_t s,
+                                     size_t stride_h, size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h,
+                                     size_t dil_w, size_t out_h, size_t out_w, size_t f0, size_t f1, const float *x,
+                                     const float *dy, float *dw);
+
 size_t tsr_f32_conv2d_igemm_workspace_bytes__avx2(void);
 void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
                                      size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,

@@ -139,7 +139,14 @@ class ConvKernelsTest {
                 Conv2dShape.of(2, 14, 14, 32, 64, 3, 1, 1),
                 new Conv2dShape(2, 13, 11, 20, 13, 3, 3, 2, 1, 1, 0, 2, 1, 2, 1, 1),
                 new Conv2dShape(1, 3, 3, 8, 7, 5, 5, 1, 1, 3, 1, 1, 3, 1, 1, 1),
-                new Conv2dShape(1, 1, 5, 9, 1, 1, 3, 1, 1, 0, 0, 1, 1, 1, 1, 1)}; // one row, one filter, 8 + 1 channels
+                new Conv2dShape(1, 1, 5, 9, 1, 1, 3, 1, 1, 0, 0, 1, 1, 1, 1, 1), // one row, one filter, 8 + 1 channels
+                // the few-channel weight gradient: Fashion-MNIST's first layer; 3 channels, 16 + 16 + 5 filters, strided,
+                // dilated, asymmetric padding; 7 channels and a window wider than the input; 484 weights per filter,
+                // past its stack block (im2col)
+                Conv2dShape.of(2, 28, 28, 1, 32, 3, 1, 0),
+                new Conv2dShape(1, 13, 11, 3, 37, 5, 5, 2, 1, 2, 1, 0, 3, 1, 2, 1),
+                new Conv2dShape(2, 4, 5, 7, 20, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 1),
+                new Conv2dShape(1, 12, 12, 4, 5, 11, 11, 1, 1, 5, 5, 5, 5, 1, 1, 1)};
         for (int i = 0; i < 30 + targeted.length; i++) {
             Conv2dShape s = i < targeted.length ? targeted[i] : randomShape(rnd);
             seen.add(GemmConv2d.algorithm(s));

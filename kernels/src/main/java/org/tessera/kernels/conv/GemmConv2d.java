@@ -409,7 +409,7 @@ public final class GemmConv2d extends CheckedConv {
         if (implicit != null && algorithm(s) == Algorithm.IM2COL && implicit.hasWeightGradient(s)) {
             MemorySegment xs = ((HostStorage) x).segment(), dys = ((HostStorage) dy).segment(), dws = ((HostStorage) dw).segment();
             WorkerPool pool = WorkerPool.shared();
-            int rows = implicit.weightGradientRows(), tiles = (s.k() + rows - 1) / rows;
+            int rows = implicit.weightGradientRows(s), tiles = (s.k() + rows - 1) / rows;
             int tasks = s.flops() >= MIN_PARALLEL_FLOPS ? Math.min(pool.threads(), tiles) : 1;
             if (tasks == 1) {
                 implicit.weightGradient(s, xs, xOff, dys, dyOff, dws, dwOff, 0, s.k());

@@ -33,8 +33,8 @@ public interface ImplicitGemmConv2d {
     void rows(Conv2dShape shape, MemorySegment x, long xOffset, int g, MemorySegment packed, MemorySegment bias, long biasOffset,
               MemorySegment y, long yOffset, boolean relu, int j0, int j1, long p0, long p1);
 
-    /** Filters per tile of {@link #weightGradient}: ranges handed to it start on multiples of it. */
-    default int weightGradientRows() {
+    /** Filters per tile of {@link #weightGradient} for this shape: ranges handed to it start on multiples of it. */
+    default int weightGradientRows(Conv2dShape shape) {
         return 1;
     }
 

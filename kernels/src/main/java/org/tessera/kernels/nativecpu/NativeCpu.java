@@ -122,6 +122,16 @@ final class NativeCpu {
                                                        @Cast("const float*") long x, @Cast("const float*") long dy,
                                                        @Cast("float*") long dw);
 
+    static native void tsr_f32_conv2d_wgrad_16x6__avx2(@Cast("size_t") long n, @Cast("size_t") long h, @Cast("size_t") long w,
+                                                       @Cast("size_t") long c, @Cast("size_t") long k, @Cast("size_t") long r,
+                                                       @Cast("size_t") long s, @Cast("size_t") long strideH,
+                                                       @Cast("size_t") long strideW, @Cast("size_t") long padTop,
+                                                       @Cast("size_t") long padLeft, @Cast("size_t") long dilH,
+                                                       @Cast("size_t") long dilW, @Cast("size_t") long outH,
+                                                       @Cast("size_t") long outW, @Cast("size_t") long f0, @Cast("size_t") long f1,
+                                                       @Cast("const float*") long x, @Cast("const float*") long dy,
+                                                       @Cast("float*") long dw);
+
     static native @Cast("size_t") long tsr_f32_conv2d_igemm_workspace_bytes__avx2();
 
     static native void tsr_f32_conv2d_igemm_6x16__avx2(@Cast("size_t") long h, @Cast("size_t") long w, @Cast("size_t") long c,

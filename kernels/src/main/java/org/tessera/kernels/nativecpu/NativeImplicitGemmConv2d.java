@@ -9,7 +9,8 @@ import org.tessera.kernels.spi.Conv2dShape;
 /**
  * The implicit-GEMM convolution ({@code native/cpu/f32-conv2d-igemm-6x16-avx2.c}) on 6x16 AVX2 tiles, or on
  * 12x32 AVX-512 tiles ({@code f32-conv2d-igemm-12x32-avx512.c}: same packing and workspace, same bits);
- * and the weight gradient without im2col ({@code f32-conv2d-wgrad-6x16-avx2.c}); arguments validated by the caller.
+ * and the weight gradient without im2col ({@code f32-conv2d-wgrad-6x16-avx2.c}, {@code f32-conv2d-wgrad-16x6-avx2.c} below
+ * 8 channels); arguments validated by the caller.
  */
 final class NativeImplicitGemmConv2d implements ImplicitGemmConv2d {
     private static final int NR = 16;
@@ -70,23 +71,37 @@ final class NativeImplicitGemmConv2d implements ImplicitGemmConv2d {
         }
     }
 
-    /** The 6-filter tiles of {@code f32-conv2d-wgrad-6x16-avx2.c} (AVX2: on AVX-512 CPUs too). */
+    /** Weights per filter (r*s*c) the few-channel kernel takes: TSR_WGRAD_16X6_MAX_COLS of tessera_cpu.h. */
+    static final int WGRAD_16X6_MAX_COLS = 384;
+
+    /** Channels from which the 6x16 weight-gradient tiles run: with fewer, their 16-channel tiles would run mostly masked. */
+    static final int WGRAD_6X16_MIN_CHANNELS = 8;
+
+    /**
+     * The 6-filter tiles of {@code f32-conv2d-wgrad-6x16-avx2.c}, or for fewer channels the 16-filter tiles of
+     * {@code f32-conv2d-wgrad-16x6-avx2.c} (AVX2 both: on AVX-512 CPUs too).
+     */
     @Override
-    public int weightGradientRows() {
-        return 6;
+    public int weightGradientRows(Conv2dShape s) {
+        return s.c() >= WGRAD_6X16_MIN_CHANNELS ? 6 : 16;
     }
 
-    /** One group, and 8 or more channels: with fewer, its 16-channel tiles would run mostly masked. */
+    /** One group; below 8 channels, filters of at most {@link #WGRAD_16X6_MAX_COLS} weights (its stack block). */
     @Override
     public boolean hasWeightGradient(Conv2dShape s) {
-        return s.groups() == 1 && s.c() >= 8;
+        return s.groups() == 1 && (s.c() >= WGRAD_6X16_MIN_CHANNELS || (long) s.r() * s.s() * s.c() <= WGRAD_16X6_MAX_COLS);
     }
 
     @Override
     public void weightGradient(Conv2dShape s, MemorySegment x, long xOff, MemorySegment dy, long dyOff, MemorySegment dw, long dwOff,
                                int f0, int f1) {
-        NativeCpu.tsr_f32_conv2d_wgrad_6x16__avx2(s.n(), s.h(), s.w(), s.c(), s.k(), s.r(), s.s(), s.strideH(), s.strideW(), s.padTop(),
-                s.padLeft(), s.dilationH(), s.dilationW(), s.outH(), s.outW(), f0, f1, x.address() + 4 * xOff, dy.address() + 4 * dyOff,
-                dw.address() + 4 * dwOff);
+        long xp = x.address() + 4 * xOff, dyp = dy.address() + 4 * dyOff, dwp = dw.address() + 4 * dwOff;
+        if (s.c() >= WGRAD_6X16_MIN_CHANNELS) {
+            NativeCpu.tsr_f32_conv2d_wgrad_6x16__avx2(s.n(), s.h(), s.w(), s.c(), s.k(), s.r(), s.s(), s.strideH(), s.strideW(), s.padTop(),
+                    s.padLeft(), s.dilationH(), s.dilationW(), s.outH(), s.outW(), f0, f1, xp, dyp, dwp);
+        } else {
+            NativeCpu.tsr_f32_conv2d_wgrad_16x6__avx2(s.n(), s.h(), s.w(), s.c(), s.k(), s.r(), s.s(), s.strideH(), s.strideW(), s.padTop(),
+                    s.padLeft(), s.dilationH(), s.dilationW(), s.outH(), s.outW(), f0, f1, xp, dyp, dwp);
+        }
     }
 }
