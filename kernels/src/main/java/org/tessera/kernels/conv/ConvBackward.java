@@ -130,21 +130,48 @@ final class ConvBackward {
         }
     }
 
-    /** db[j] = sum over pixels of dy[p][j], added in pixel order in double (vector lanes are channels). */
+    /**
+     * db[j] = sum over pixels of dy[p][j], added in pixel order in double (vector lanes are channels). Up to four
+     * vectors of channels per pass over the pixels, their sums held in registers (summing into an array instead
+     * cost a store and reload per vector and pixel: 0.4 ms for Fashion-MNIST's first layer at 64 images).
+     */
     static void biasGradient(Conv2dShape s, MemorySegment dy, long dyOff, MemorySegment db, long dbOff) {
         int k = s.k(), lanes = D.length(), vecEnd = k - k % lanes;
-        double[] sum = new double[k];
         long pixels = (long) s.n() * s.outH() * s.outW();
-        for (long p = 0; p < pixels; p++) {
-            long row = dyOff + p * k;
-            for (int j = 0; j < vecEnd; j += lanes) {
-                DoubleVector add = (DoubleVector) FloatVector.fromMemorySegment(HALF, dy, 4 * (row + j), ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.F2D, D, 0);
-                DoubleVector.fromArray(D, sum, j).add(add).intoArray(sum, j);
+        double[] sums = new double[4 * lanes];
+        for (int j = 0; j < vecEnd; j += 4 * lanes) {
+            int vectors = Math.min(4, (vecEnd - j) / lanes);
+            if (vectors == 4) {
+                DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
+                for (long p = 0, at = 4 * (dyOff + j); p < pixels; p++, at += 4L * k) {
+                    a0 = a0.add(widened(dy, at));
+                    a1 = a1.add(widened(dy, at + 4L * lanes));
+                    a2 = a2.add(widened(dy, at + 8L * lanes));
+                    a3 = a3.add(widened(dy, at + 12L * lanes));
+                }
+                a0.intoArray(sums, 0);
+                a1.intoArray(sums, lanes);
+                a2.intoArray(sums, 2 * lanes);
+                a3.intoArray(sums, 3 * lanes);
+            } else {
+                for (int v = 0; v < vectors; v++) {
+                    DoubleVector a = DoubleVector.zero(D);
+                    for (long p = 0, at = 4 * (dyOff + j + (long) v * lanes); p < pixels; p++, at += 4L * k) a = a.add(widened(dy, at));
+                    a.intoArray(sums, v * lanes);
+                }
             }
-            for (int j = vecEnd; j < k; j++) sum[j] += dy.getAtIndex(F32, row + j);
+            for (int l = 0; l < vectors * lanes; l++) db.setAtIndex(F32, dbOff + j + l, (float) sums[l]);
         }
-        for (int j = 0; j < k; j++) db.setAtIndex(F32, dbOff + j, (float) sum[j]);
+        for (int j = vecEnd; j < k; j++) {
+            double sum = 0;
+            for (long p = 0; p < pixels; p++) sum += dy.getAtIndex(F32, dyOff + p * k + j);
+            db.setAtIndex(F32, dbOff + j, (float) sum);
+        }
+    }
+
+    /** The floats at byte offset {@code at} of dy, one double lane each. */
+    private static DoubleVector widened(MemorySegment dy, long at) {
+        return (DoubleVector) FloatVector.fromMemorySegment(HALF, dy, at, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.F2D, D, 0);
     }
 
     private static MemorySegment seg(Storage s) {
