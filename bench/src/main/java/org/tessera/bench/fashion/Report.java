@@ -45,9 +45,9 @@ final class Report {
         h.append(img(tradeoff(r.variants()))).append(img(sizes(r.variants())));
         h.append("<h2>Training</h2>").append(img(curves(r.teacher(), r.student(), true))).append(img(curves(r.teacher(), r.student(), false)));
         h.append(trainingTable(r.teacher()));
-        double[] p = r.trainingImagesPerSecond();
+        double[] p = r.training(); // images/s: 1 thread, intra-op, data-parallel; then the two speed-ups
         h.append(String.format(Locale.ROOT, "<p>Training throughput (teacher, batch 128): %,.0f images/s on 1 thread; with %d threads %,.0f intra-op (one replica, "
-                + "multi-threaded kernels) and %,.0f data-parallel (one replica per thread): %.2fx and %.2fx.</p>", p[0], Tessera.threads(), p[1], p[2], p[1] / p[0], p[2] / p[0]));
+                + "multi-threaded kernels) and %,.0f data-parallel (one replica per thread): %.2fx and %.2fx (medians of rounds in turns).</p>", p[0], Tessera.threads(), p[1], p[2], p[3], p[4]));
         h.append("<h2>Test-set metrics of the fp32 CNN</h2>");
         h.append(String.format(Locale.ROOT, "<p>Accuracy %.4f (top-2 %.4f, macro F1 %.4f) vs baselines: linear least squares %.4f, majority class %.4f.</p>", r.fp32().accuracy(),
                 r.fp32().topK(2), r.fp32().macroF1(), r.linearAccuracy(), r.majorityAccuracy()));

@@ -1,6 +1,7 @@
 package org.tessera.bench.fashion;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -41,6 +42,16 @@ class FashionJobQuickTest {
         }
         assertEquals(Set.of("fp32", "int8", "int8-qat", "sparse", "sparse-int8", "student"), names);
         assertEquals(0, variants.size() % 6, "every variant on every backend");
+        // training speed-ups: each round's ratio, medians; with one thread there are none (null)
+        Map<String, Object> rates = (Map<String, Object>) summary.get("training_images_per_second");
+        Map<String, Object> speedups = (Map<String, Object>) summary.get("training_speedup_over_one_thread");
+        assertTrue(((Number) rates.get("one_thread")).doubleValue() > 0, rates.toString());
+        if (org.tessera.Tessera.threads() > 1) {
+            assertTrue(((Number) speedups.get("data_parallel")).doubleValue() > 0.5, speedups.toString());
+            assertTrue(((Number) speedups.get("intra_op")).doubleValue() > 0.5, speedups.toString());
+        } else {
+            assertNull(speedups.get("data_parallel"), speedups.toString());
+        }
         String html = Files.readString(out.resolve("report.html"));
         assertEquals(5, html.split("data:image/png;base64,", -1).length - 1, "five charts");
         assertTrue(Files.size(out.resolve("model-fp32.safetensors")) > 1_000_000);
