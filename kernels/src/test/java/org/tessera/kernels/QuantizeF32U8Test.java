@@ -13,16 +13,26 @@ import org.tessera.testing.SeededRandom;
 
 /**
  * The vectorized f32 -> u8 quantizer against its scalar rule, code for code: ties at exactly k + 0.5 (half to
- * even), values far outside the range, -0.0, lengths that leave a tail, and arrays long enough to split over the
- * worker pool; the first non-finite input's index is reported.
+ * even), values far outside the range, -0.0, zero points 0 and 255 and outside the codes, lengths that leave a
+ * tail, and arrays long enough to split over the worker pool; the first non-finite input's index is reported.
  */
 @ExtendWith(SeededRandom.class)
 class QuantizeF32U8Test {
     @Test
     void vectorCodesEqualTheScalarRule(SplittableRandom rnd) {
-        for (int n : new int[] {1, 7, 8, 9, 63, 1000, 300_007}) {
+        int[] lengths = {1, 7, 8, 9, 63, 1000, 300_007, 100, 100};
+        for (int t = 0; t < lengths.length; t++) {
+            int n = lengths[t];
             float scale = (float) (0.001 + rnd.nextDouble() * 0.1);
-            int zp = rnd.nextInt(256);
+            // the vector loop clamps to [-zp, 255 - zp] before rounding: zero points 0 and 255 are its edge cases;
+            // zero points outside the codes take the scalar rule
+            int zp = switch (t) {
+                case 1 -> 0;
+                case 2 -> 255;
+                case 7 -> 300;
+                case 8 -> -20;
+                default -> rnd.nextInt(256);
+            };
             try (Arena arena = Arena.ofShared()) {
                 MemorySegment x = arena.allocate(4L * n), y = arena.allocate(n);
                 float[] v = new float[n];
