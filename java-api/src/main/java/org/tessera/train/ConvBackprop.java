@@ -48,13 +48,18 @@ final class ConvBackprop implements Backprop {
 
     @Override
     public void forward(Tensor x, Tensor y, boolean training) {
+        forward(x, y, Activation.IDENTITY);
+    }
+
+    /** y = act(conv(x)): a ReLU that follows this layer fused into the kernel's epilogue (the same values). */
+    void forward(Tensor x, Tensor y, Activation act) {
         wKrsc.copyFrom(w.transpose(1, 2).transpose(2, 3));
         if (wBuf != null) {
             java.lang.foreign.MemorySegment.copy(wKrsc.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, wBuf, 0, wBuf.length);
             FakeQuant.weights(wBuf, (int) wKrsc.dim(0), wBuf.length / (int) wKrsc.dim(0), weightBits);
             java.lang.foreign.MemorySegment.copy(wBuf, 0, wKrsc.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, wBuf.length);
         }
-        ops.conv2d(x, wKrsc, b, p, Activation.IDENTITY, y);
+        ops.conv2d(x, wKrsc, b, p, act, y);
     }
 
     @Override

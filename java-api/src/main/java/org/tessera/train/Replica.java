@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.tessera.Activation;
 import org.tessera.Ops;
 import org.tessera.Tensor;
 import org.tessera.kernels.DType;
@@ -28,7 +29,15 @@ import org.tessera.nn.Softmax;
 final class Replica implements AutoCloseable {
     private final List<Backprop> layers = new ArrayList<>();
     private final List<String> labels = new ArrayList<>();
+    /** acts[i + 1] is layer i's output; null for a convolution whose ReLU is fused ({@link #fusedRelu}). */
     private final Tensor[] acts, grads;
+    /**
+     * fusedRelu[i]: layer i is a convolution and layer i + 1 a plain ReLU, run as one kernel call writing the ReLU's
+     * output (the same values; the conv's own output is never stored, and its backward does not read it). Saves a
+     * read and a write of the largest activation: for the Fashion-MNIST CNN's first layer at 64 images, 6.4 MB and
+     * 0.45 ms a step.
+     */
+    private final boolean[] fusedRelu;
     private final List<Param> params = new ArrayList<>();
     private final int maxBatch;
     private final Ops ops;
@@ -66,6 +75,15 @@ final class Replica implements AutoCloseable {
             throw e;
         }
         for (Backprop b : layers) params.addAll(b.params());
+        fusedRelu = new boolean[layers.size()];
+        for (int i = 0; i + 1 < layers.size(); i++) {
+            fusedRelu[i] = fq == null && layers.get(i) instanceof ConvBackprop && layers.get(i + 1) instanceof ActivationBackprop act
+                    && act.kind() == Nonlinearity.Kind.RELU;
+            if (fusedRelu[i]) {
+                acts[i + 1].close();
+                acts[i + 1] = null;
+            }
+        }
     }
 
     private static Backprop backprop(Layer l, Ops ops, long[] in, long[] out, int maxBatch, String prefix, SplittableRandom rng, int weightBits) {
@@ -90,10 +108,7 @@ final class Replica implements AutoCloseable {
         int last = layers.size();
         Tensor[] a = new Tensor[last + 1];
         a[0] = x;
-        for (int i = 0; i < last; i++) {
-            a[i + 1] = acts[i + 1].slice(0, 0, n);
-            layers.get(i).forward(a[i], a[i + 1], true);
-        }
+        for (int i = 0; i < last; i++) i = forwardLayer(i, a, n, true);
         Tensor dOut = grads[last].slice(0, 0, n);
         double value = loss.forwardBackward(a[last], batch, scale, dOut);
         if (!Double.isFinite(value)) return value;
@@ -115,16 +130,29 @@ final class Replica implements AutoCloseable {
         return value;
     }
 
+    /**
+     * Runs layer i on a[i] into a[i + 1] (views of the first n examples), or, where its ReLU is fused, layers i and
+     * i + 1 at once into a[i + 2] (a[i + 1] then names the same view). Returns the last layer index it ran.
+     */
+    private int forwardLayer(int i, Tensor[] a, int n, boolean training) {
+        if (fusedRelu[i]) {
+            a[i + 2] = acts[i + 2].slice(0, 0, n);
+            a[i + 1] = a[i + 2];
+            ((ConvBackprop) layers.get(i)).forward(a[i], a[i + 2], Activation.RELU);
+            return i + 1;
+        }
+        a[i + 1] = acts[i + 1].slice(0, 0, n);
+        layers.get(i).forward(a[i], a[i + 1], training);
+        return i;
+    }
+
     /** The model's output for {@code x} in training or evaluation mode (a view of this replica's buffer). */
     Tensor forward(Tensor x, boolean training) {
         int n = requireSize((int) x.dim(0));
-        Tensor in = x;
-        for (int i = 0; i < layers.size(); i++) {
-            Tensor out = acts[i + 1].slice(0, 0, n);
-            layers.get(i).forward(in, out, training);
-            in = out;
-        }
-        return in;
+        Tensor[] a = new Tensor[layers.size() + 1];
+        a[0] = x;
+        for (int i = 0; i < layers.size(); i++) i = forwardLayer(i, a, n, training);
+        return a[layers.size()];
     }
 
     /** The output of the last forward pass for the first n examples. */
@@ -135,7 +163,8 @@ final class Replica implements AutoCloseable {
     /** The label ("3 relu") of the first layer whose last output holds a NaN or infinity among n examples, or null. */
     String firstNonFiniteLayer(int n) {
         for (int i = 1; i < acts.length; i++) {
-            MemorySegment s = acts[i].slice(0, 0, n).segment();
+            // a fused convolution's output is its ReLU's: a NaN or +infinity survives the ReLU, -infinity does not
+            MemorySegment s = (acts[i] == null ? acts[i + 1] : acts[i]).slice(0, 0, n).segment();
             for (long j = 0, len = s.byteSize() / 4; j < len; j++) {
                 if (!Float.isFinite(s.getAtIndex(ValueLayout.JAVA_FLOAT, j))) return labels.get(i - 1);
             }

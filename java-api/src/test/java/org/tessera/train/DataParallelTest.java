@@ -93,6 +93,35 @@ class DataParallelTest {
         }
     }
 
+    /**
+     * A convolution followed by a ReLU runs as one kernel call with the ReLU fused; a dropout with p = 0 between
+     * them (an identity in training too) keeps them apart. Same initial weights (copied: initialization is seeded
+     * by layer index), same bits out, with two replicas, a ReLU whose backward runs on its own (no pool after it)
+     * and the evaluation pass (validation loss) included.
+     */
+    @Test
+    void convolutionWithFusedReluTrainsLikeTheUnfusedLayers() throws IOException {
+        Dataset data = quadrants(64, SEED), validation = quadrants(32, SEED + 1);
+        try (Sequential fused = Sequential.builder(8, 8, 1).seed(7).conv2d(16, 3, 1).relu().conv2d(8, 3, 1).relu().flatten().linear(4).build();
+             Sequential apart = Sequential.builder(8, 8, 1).seed(7).conv2d(16, 3, 1).dropout(0).relu().conv2d(8, 3, 1).relu().flatten().linear(4).build()) {
+            List<Tensor> from = new ArrayList<>(fused.parameters().values()), to = new ArrayList<>(apart.parameters().values());
+            for (int p = 0; p < from.size(); p++) to.get(p).copyFrom(from.get(p));
+            apart.parametersChanged();
+            double[] loss = new double[2];
+            List<List<float[]>> result = new ArrayList<>();
+            for (Sequential m : List.of(fused, apart)) {
+                try (Trainer t = Trainer.builder(m).replicas(2).batchSize(32).epochs(2).seed(SEED).optimizer(Optimizer.sgd(0.9, true, 0))
+                        .schedule(Schedule.constant(0.05)).build()) {
+                    loss[result.size()] = t.fit(data, validation).last().valLoss();
+                    result.add(weights(m));
+                }
+            }
+            assertTrue(Double.isFinite(loss[0]), "validation loss " + loss[0]);
+            assertEquals(loss[0], loss[1], "seed " + SEED);
+            for (int p = 0; p < result.get(0).size(); p++) assertArrayEquals(result.get(0).get(p), result.get(1).get(p), "seed " + SEED + ", parameter " + p);
+        }
+    }
+
     @Test
     void sameSeedAndReplicasGiveTheSameBits() throws IOException {
         Dataset data = quadrants(64, SEED);
