@@ -138,7 +138,6 @@ final class ConvBackward {
     static void biasGradient(Conv2dShape s, MemorySegment dy, long dyOff, MemorySegment db, long dbOff) {
         int k = s.k(), lanes = D.length(), vecEnd = k - k % lanes;
         long pixels = (long) s.n() * s.outH() * s.outW();
-        double[] sums = new double[4 * lanes];
         for (int j = 0; j < vecEnd; j += 4 * lanes) {
             int vectors = Math.min(4, (vecEnd - j) / lanes);
             if (vectors == 4) {
@@ -149,24 +148,28 @@ final class ConvBackward {
                     a2 = a2.add(widened(dy, at + 8L * lanes));
                     a3 = a3.add(widened(dy, at + 12L * lanes));
                 }
-                a0.intoArray(sums, 0);
-                a1.intoArray(sums, lanes);
-                a2.intoArray(sums, 2 * lanes);
-                a3.intoArray(sums, 3 * lanes);
+                store(a0, db, dbOff + j);
+                store(a1, db, dbOff + j + lanes);
+                store(a2, db, dbOff + j + 2L * lanes);
+                store(a3, db, dbOff + j + 3L * lanes);
             } else {
                 for (int v = 0; v < vectors; v++) {
                     DoubleVector a = DoubleVector.zero(D);
                     for (long p = 0, at = 4 * (dyOff + j + (long) v * lanes); p < pixels; p++, at += 4L * k) a = a.add(widened(dy, at));
-                    a.intoArray(sums, v * lanes);
+                    store(a, db, dbOff + j + (long) v * lanes);
                 }
             }
-            for (int l = 0; l < vectors * lanes; l++) db.setAtIndex(F32, dbOff + j + l, (float) sums[l]);
         }
         for (int j = vecEnd; j < k; j++) {
             double sum = 0;
             for (long p = 0; p < pixels; p++) sum += dy.getAtIndex(F32, dyOff + p * k + j);
             db.setAtIndex(F32, dbOff + j, (float) sum);
         }
+    }
+
+    /** db[at ..] = the lanes of sums, rounded to float (no array: this runs every training step). */
+    private static void store(DoubleVector sums, MemorySegment db, long at) {
+        for (int l = 0; l < D.length(); l++) db.setAtIndex(F32, at + l, (float) sums.lane(l));
     }
 
     /** The floats at byte offset {@code at} of dy, one double lane each. */
