@@ -70,7 +70,7 @@ public final class BenchMain {
                 for (IterationResult it : fork.getIterationResults()) bestTime = Math.min(bestTime, it.getPrimaryResult().getScore());
             }
             double meanTime = r.getPrimaryResult().getScore();
-            String unit = name.startsWith("GemmBench") || name.startsWith("ConvBench") ? "GFLOP/s"
+            String unit = name.startsWith("GemmBench") || name.startsWith("ConvBench") || name.startsWith("ConvBackwardBench") ? "GFLOP/s"
                     : name.startsWith("SparseBench") ? "eff. GFLOP/s"
                     : name.startsWith("Int8GemmBench") ? "GOP/s" : "GB/s";
             return new Row(name, p.getParam("backend"), others.toString(), work / (bestTime * secondsPerUnit) / 1e9,
@@ -83,7 +83,7 @@ public final class BenchMain {
                 String[] s = p.getParam("shape").split("x");
                 return 2.0 * Double.parseDouble(s[0]) * Double.parseDouble(s[1]) * Double.parseDouble(s[2]);
             }
-            if (name.startsWith("ConvBench")) return ConvBench.shape(p.getParam("layer")).flops();
+            if (name.startsWith("ConvBench") || name.startsWith("ConvBackwardBench")) return ConvBench.shape(p.getParam("layer")).flops();
             if (name.startsWith("SparseBench")) return SparseBench.flops(p.getParam("shape"), Integer.parseInt(p.getParam("m")));
             if (name.startsWith("AllReduceBench")) return AllReduceBench.bytes(Integer.parseInt(p.getParam("mb")));
             double n = Double.parseDouble(p.getParam("n"));

@@ -133,7 +133,8 @@ public class ConvBench {
         System.out.println(backend + " kernel: " + f32.kernelId(s));
     }
 
-    private static HostStorage storage(float[] v) {
+    /** v copied into fresh off-heap storage. */
+    static HostStorage storage(float[] v) {
         HostStorage h = HostStorage.allocate(4L * v.length);
         MemorySegment.copy(v, 0, h.segment(), ValueLayout.JAVA_FLOAT, 0, v.length);
         return h;
@@ -198,7 +199,8 @@ public class ConvBench {
         }
     }
 
-    private static float[] floats(SplittableRandom rnd, int n) {
+    /** n values uniform in [-1, 1). */
+    static float[] floats(SplittableRandom rnd, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextDouble() * 2 - 1);
         return a;

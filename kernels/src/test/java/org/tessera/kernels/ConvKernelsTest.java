@@ -146,7 +146,15 @@ class ConvKernelsTest {
                 Conv2dShape.of(2, 28, 28, 1, 32, 3, 1, 0),
                 new Conv2dShape(1, 13, 11, 3, 37, 5, 5, 2, 1, 2, 1, 0, 3, 1, 2, 1),
                 new Conv2dShape(2, 4, 5, 7, 20, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 1),
-                new Conv2dShape(1, 12, 12, 4, 5, 11, 11, 1, 1, 5, 5, 5, 5, 1, 1, 1)};
+                new Conv2dShape(1, 12, 12, 4, 5, 11, 11, 1, 1, 5, 5, 5, 5, 1, 1, 1),
+                // depthwise: stride-1 dx through the forward kernel (67 channels: 4 vectors and a tail at 16 lanes);
+                // strided, 256 channels (dw split over the pool by channel vectors); a pad past the window (dx
+                // gathered at stride 1), 3 channels; strides 2 x 3, dilation 2 x 1, a 3x5 filter; 7x7 on 2x2 pixels
+                new Conv2dShape(2, 9, 17, 67, 67, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 67),
+                new Conv2dShape(1, 7, 40, 256, 256, 3, 3, 2, 2, 1, 0, 1, 1, 1, 1, 256),
+                new Conv2dShape(1, 5, 6, 3, 3, 3, 3, 1, 1, 3, 0, 1, 2, 1, 1, 3),
+                new Conv2dShape(3, 8, 9, 70, 70, 3, 5, 2, 3, 1, 2, 2, 0, 2, 1, 70),
+                new Conv2dShape(1, 2, 2, 5, 5, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 5)};
         for (int i = 0; i < 30 + targeted.length; i++) {
             Conv2dShape s = i < targeted.length ? targeted[i] : randomShape(rnd);
             seen.add(GemmConv2d.algorithm(s));

@@ -14,10 +14,9 @@ import org.tessera.kernels.spi.Conv2dShape;
 import org.tessera.kernels.spi.F32GemmKernels;
 
 /**
- * Gradients of {@link GemmConv2d}'s forward, on the same GEMM, per algorithm:
+ * Gradients of {@link GemmConv2d}'s forward, on the same GEMM, per algorithm (depthwise: {@link DepthwiseBackward}):
  * <ul>
  *   <li>1x1: dx = dy w (one GEMM), dw = dy^T x (one GEMM, k = pixels);</li>
- *   <li>depthwise: direct loops over pixels, taps and channels (channels innermost, contiguous);</li>
  *   <li>general: per group and chunk of pixels, dcol = dy w then col2im (scatter-add) into dx; and im2col of
  *       x, then dw += dy^T col (the chunks accumulate through the GEMM's beta).</li>
  * </ul>
@@ -32,7 +31,7 @@ final class ConvBackward {
 
     static void data(F32GemmKernels gemm, HostStorage ws, int chunk, Conv2dShape s, Storage dy, long dyOff, Storage w, long wOff,
                      Storage dx, long dxOff) {
-        MemorySegment dys = seg(dy), wseg = seg(w), dxs = seg(dx);
+        MemorySegment dxs = seg(dx);
         long pixels = (long) s.n() * s.outH() * s.outW();
         switch (GemmConv2d.algorithm(s)) {
             case GEMM_1X1 -> {
@@ -42,10 +41,7 @@ final class ConvBackward {
                             dxOff + p0 * s.c(), s.c(), null, 0, false);
                 }
             }
-            case DEPTHWISE -> {
-                Im2col.zero(dxs, dxOff, (long) s.n() * s.h() * s.w() * s.c());
-                depthwise(s, dys, dyOff, wseg, wOff, dxs, dxOff, true);
-            }
+            case DEPTHWISE -> throw new IllegalStateException("depthwise gradients are DepthwiseBackward's");
             case IM2COL -> {
                 Im2col.zero(dxs, dxOff, (long) s.n() * s.h() * s.w() * s.c());
                 long cols = Im2col.columns(s);
@@ -64,7 +60,7 @@ final class ConvBackward {
 
     static void weights(F32GemmKernels gemm, HostStorage ws, int chunk, Conv2dShape s, Storage x, long xOff, Storage dy, long dyOff,
                         Storage dw, long dwOff, Storage db, long dbOff) {
-        MemorySegment xs = seg(x), dys = seg(dy), dws = seg(dw);
+        MemorySegment xs = seg(x), dys = seg(dy);
         long pixels = (long) s.n() * s.outH() * s.outW();
         switch (GemmConv2d.algorithm(s)) {
             case GEMM_1X1 -> {
@@ -74,10 +70,7 @@ final class ConvBackward {
                             p0 == 0 ? 0f : 1f, dw, dwOff, s.c(), null, 0, false);
                 }
             }
-            case DEPTHWISE -> {
-                Im2col.zero(dws, dwOff, (long) s.k() * s.r() * s.s());
-                depthwise(s, dys, dyOff, xs, xOff, dws, dwOff, false);
-            }
+            case DEPTHWISE -> throw new IllegalStateException("depthwise gradients are DepthwiseBackward's");
             case IM2COL -> {
                 long cols = Im2col.columns(s);
                 int kg = s.k() / s.groups();
@@ -92,42 +85,6 @@ final class ConvBackward {
             }
         }
         if (db != null) biasGradient(s, dys, dyOff, seg(db), dbOff);
-    }
-
-    /**
-     * Depthwise backward, both gradients in one loop nest: for data, out = dx += dy * w[c][tap] (in = w);
-     * for weights, out = dw[c][tap] += dy * x (in = x).
-     */
-    private static void depthwise(Conv2dShape s, MemorySegment dy, long dyOff, MemorySegment in, long inOff, MemorySegment out,
-                                  long outOff, boolean data) {
-        int c = s.c(), outH = s.outH(), outW = s.outW(), taps = s.r() * s.s();
-        for (int n = 0; n < s.n(); n++) {
-            for (int oh = 0; oh < outH; oh++) {
-                for (int ow = 0; ow < outW; ow++) {
-                    long dyp = dyOff + (((long) n * outH + oh) * outW + ow) * c;
-                    for (int r = 0; r < s.r(); r++) {
-                        int ih = oh * s.strideH() - s.padTop() + r * s.dilationH();
-                        if (ih < 0 || ih >= s.h()) continue;
-                        for (int t = 0; t < s.s(); t++) {
-                            int iw = ow * s.strideW() - s.padLeft() + t * s.dilationW();
-                            if (iw < 0 || iw >= s.w()) continue;
-                            long xp = (((long) n * s.h() + ih) * s.w() + iw) * c;
-                            int tap = r * s.s() + t;
-                            for (int ch = 0; ch < c; ch++) {
-                                float g = dy.getAtIndex(F32, dyp + ch);
-                                if (data) {
-                                    long o = outOff + xp + ch;
-                                    out.setAtIndex(F32, o, out.getAtIndex(F32, o) + g * in.getAtIndex(F32, inOff + (long) ch * taps + tap));
-                                } else {
-                                    long o = outOff + (long) ch * taps + tap;
-                                    out.setAtIndex(F32, o, out.getAtIndex(F32, o) + g * in.getAtIndex(F32, inOff + xp + ch));
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
     }
 
     /**

@@ -377,10 +377,7 @@ public final class GemmConv2d extends CheckedConv {
     private void depthwise(Conv2dShape s, Storage x, long xOff, Storage w, long wOff, Storage bias, long biasOff,
                            Storage y, long yOff, boolean relu) {
         int c = s.c(), taps = s.r() * s.s();
-        MemorySegment ws = ((HostStorage) w).segment(), wt = scratch(1, 4L * taps * c).segment();
-        for (int ch = 0; ch < c; ch++) { // (c, r, s, 1) -> (r, s, c)
-            for (int t = 0; t < taps; t++) wt.setAtIndex(F32, (long) t * c + ch, ws.getAtIndex(F32, wOff + (long) ch * taps + t));
-        }
+        MemorySegment wt = depthwiseTaps(s, w, wOff);
         MemorySegment xs = ((HostStorage) x).segment(), ys = ((HostStorage) y).segment();
         MemorySegment bs = bias == null ? null : ((HostStorage) bias).segment();
         long outRows = (long) s.n() * s.outH();
@@ -392,11 +389,25 @@ public final class GemmConv2d extends CheckedConv {
                 (int) ((long) rows * t / parts), (int) ((long) rows * (t + 1) / parts)));
     }
 
+    /** Depthwise filters (c, r, s, 1) transposed to (r, s, c), in the calling thread's scratch slot 1. */
+    private static MemorySegment depthwiseTaps(Conv2dShape s, Storage w, long wOff) {
+        int c = s.c(), taps = s.r() * s.s();
+        MemorySegment ws = ((HostStorage) w).segment(), wt = scratch(1, 4L * taps * c).segment();
+        for (int ch = 0; ch < c; ch++) {
+            for (int t = 0; t < taps; t++) wt.setAtIndex(F32, (long) t * c + ch, ws.getAtIndex(F32, wOff + (long) ch * taps + t));
+        }
+        return wt;
+    }
+
     @Override
     protected void runBackwardData(Conv2dShape s, Storage dy, long dyOff, Storage w, long wOff, Storage dx, long dxOff) {
         Conv2dShape t = transposed(s);
-        if (t != null && (useDirect(t) || runsImplicit(t))) {
+        if (t != null && (algorithm(t) == Algorithm.DEPTHWISE || useDirect(t) || runsImplicit(t))) {
             run(t, dy, dyOff, flippedFilters(s, w, wOff), 0, null, 0, dx, dxOff, false);
+            return;
+        }
+        if (algorithm(s) == Algorithm.DEPTHWISE) {
+            DepthwiseBackward.data(s, ((HostStorage) dy).segment(), dyOff, depthwiseTaps(s, w, wOff), ((HostStorage) dx).segment(), dxOff);
             return;
         }
         int chunk = chunkRows(s);
@@ -420,6 +431,13 @@ public final class GemmConv2d extends CheckedConv {
             if (db != null) ConvBackward.biasGradient(s, dys, dyOff, ((HostStorage) db).segment(), dbOff);
             return;
         }
+        if (algorithm(s) == Algorithm.DEPTHWISE) {
+            MemorySegment dys = ((HostStorage) dy).segment();
+            DepthwiseBackward.weights(s, ((HostStorage) x).segment(), xOff, dys, dyOff, ((HostStorage) dw).segment(), dwOff,
+                    scratch(1, 4L * s.r() * s.s() * s.c()).segment());
+            if (db != null) ConvBackward.biasGradient(s, dys, dyOff, ((HostStorage) db).segment(), dbOff);
+            return;
+        }
         int chunk = chunkRows(s);
         ConvBackward.weights(gemm, scratch(0, 4 * chunk * Im2col.columns(s)), chunk, s, x, xOff, dy, dyOff, dw, dwOff, db, dbOff);
     }
@@ -429,22 +447,33 @@ public final class GemmConv2d extends CheckedConv {
      * 1 and one group, dx[ih][iw][c] = sum over k, r, s of dy[ih + padTop - r][iw + padLeft - s][k] w[k][r][s][c],
      * a convolution of dy (k channels) with the filters flipped in space and transposed to (c, r, s, k), padded
      * by the rest of the window (r - 1 - pad on each side; a pad of the whole window or more has no such form).
-     * It runs on the fast forward kernels and needs no col2im scatter.
+     * Depthwise likewise, each channel with its own flipped filter. It runs on the fast forward kernels and needs
+     * no col2im scatter.
      */
     static Conv2dShape transposed(Conv2dShape s) {
-        if (s.groups() != 1 || s.strideH() != 1 || s.strideW() != 1 || s.dilationH() != 1 || s.dilationW() != 1 || algorithm(s) != Algorithm.IM2COL) {
+        boolean depthwise = algorithm(s) == Algorithm.DEPTHWISE;
+        if ((s.groups() != 1 && !depthwise) || s.strideH() != 1 || s.strideW() != 1 || s.dilationH() != 1 || s.dilationW() != 1 || algorithm(s) == Algorithm.GEMM_1X1) {
             return null;
         }
         int top = s.r() - 1 - s.padTop(), bottom = s.r() - 1 - s.padBottom(), left = s.s() - 1 - s.padLeft(), right = s.s() - 1 - s.padRight();
         if (top < 0 || bottom < 0 || left < 0 || right < 0) return null;
-        return new Conv2dShape(s.n(), s.outH(), s.outW(), s.k(), s.c(), s.r(), s.s(), 1, 1, top, bottom, left, right, 1, 1, 1);
+        return new Conv2dShape(s.n(), s.outH(), s.outW(), s.k(), s.c(), s.r(), s.s(), 1, 1, top, bottom, left, right, 1, 1, s.groups());
     }
 
-    /** w (k, r, s, c) flipped in space and transposed to (c, r, s, k), in the calling thread's scratch slot 3. */
+    /**
+     * w (k, r, s, c) flipped in space and transposed to (c, r, s, k), in the calling thread's scratch slot 3;
+     * depthwise filters (c, r, s, 1) only flipped.
+     */
     private static HostStorage flippedFilters(Conv2dShape s, Storage w, long wOff) {
         int k = s.k(), r = s.r(), q = s.s(), c = s.c();
-        HostStorage out = scratch(3, 4L * k * r * q * c);
+        HostStorage out = scratch(3, 4L * k * r * q * (c / s.groups()));
         MemorySegment src = ((HostStorage) w).segment(), dst = out.segment();
+        if (s.groups() != 1) { // depthwise: one channel per filter
+            for (int kk = 0; kk < k; kk++) {
+                for (int t = 0; t < r * q; t++) dst.setAtIndex(F32, (long) kk * r * q + (r * q - 1 - t), src.getAtIndex(F32, wOff + (long) kk * r * q + t));
+            }
+            return out;
+        }
         for (int kk = 0; kk < k; kk++) {
             for (int i = 0; i < r; i++) {
                 for (int j = 0; j < q; j++) {
