@@ -23,8 +23,8 @@ import org.tessera.kernels.spi.Conv2dShape;
  *       dilation along the row, x vectors slide through the window: 4 loads per 9 FMAs). Other pixels (edges, other
  *       filters): per pixel, vector and tap, the sum read, updated and written back.</li>
  * </ul>
- * The scalar loop nest this replaces ran at 2 GFLOP/s (dw 3x3 at 28x28x256, 1 thread); now dx 35 (63 on the
- * native forward kernel) and dw 20-34 GFLOP/s. oneDNN's dw reaches 45: a C weight-gradient kernel is the next step.
+ * The scalar loop nest this replaces ran at 2 GFLOP/s (dw 3x3 at 28x28x256, 1 thread); now dx 28-35 (48-63 on the
+ * native forward kernel) and dw 30 GFLOP/s, where oneDNN's dw reaches 45-54: a C weight-gradient kernel is next.
  */
 final class DepthwiseBackward {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
