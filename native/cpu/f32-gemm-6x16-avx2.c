@@ -34,30 +34,11 @@ size_t tsr_f32_gemm_6x16_workspace_bytes__avx2(void) {
  * micro-panels: panel j holds bp[p * 16 + c] = B[p][j*16 + c], columns past nc zero. */
 static void pack_b__avx2(int trans, size_t kc, size_t nc, const float *b, size_t ldb, float *bp) {
   if (!trans) {
-    /* 8 rows at a time across the whole width: 8 sequential read streams, 512 contiguous bytes written per
-     * panel. (Panel by panel instead would read 64 bytes per row with ldb stride -- for a power-of-two ldb
-     * all in one cache set, measured at 3 GB/s.) */
-    const size_t full = nc / NR * NR;
     for (size_t p0 = 0; p0 < kc; p0 += 8) {
-      const size_t rows = kc - p0 < 8 ? kc - p0 : 8;
-      for (size_t j = 0; j < full; j += NR) {
-        float *dst = bp + j * kc + p0 * NR;
-        for (size_t r = 0; r < rows; r++) {
-          const float *src = b + (p0 + r) * ldb + j;
-          _mm256_store_ps(dst + r * NR, _mm256_loadu_ps(src));
-          _mm256_store_ps(dst + r * NR + 8, _mm256_loadu_ps(src + 8));
-        }
-      }
-      if (full < nc) { /* last, partial panel: masked loads leave its padding columns zero */
-        const size_t cols = nc - full;
-        const __m256i m0 = tsr_avx2_tail_mask(cols < 8 ? cols : 8), m1 = tsr_avx2_tail_mask(cols > 8 ? cols - 8 : 0);
-        float *dst = bp + full * kc + p0 * NR;
-        for (size_t r = 0; r < rows; r++) {
-          const float *src = b + (p0 + r) * ldb + full;
-          _mm256_store_ps(dst + r * NR, _mm256_maskload_ps(src, m0));
-          _mm256_store_ps(dst + r * NR + 8, _mm256_maskload_ps(src + 8, m1));
-        }
-      }
+      const size_t count = kc - p0 < 8 ? kc - p0 : 8;
+      const float *rows[8];
+      for (size_t r = 0; r < count; r++) rows[r] = b + (p0 + r) * ldb;
+      pack_b_rows__avx2(rows, count, kc, nc, bp + p0 * NR);
     }
     return;
   }

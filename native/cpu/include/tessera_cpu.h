@@ -139,6 +139,14 @@ void tsr_f32_conv2d_direct_3x32__avx2(size_t h, size_t w, size_t c, size_t r, si
  * Single-threaded, with a workspace of tsr_f32_conv2d_igemm_workspace_bytes__avx2() bytes.
  */
 /*
+ * The input-gradient filters of a stride-1, dilation-1, one-group convolution with filters w (k, r, s, c),
+ * flipped in space and transposed to (c, r, s, k), packed as tsr_f32_gemm_pack_b_cols_6x16__avx2(1, r*s*k, c,
+ * j0, nc, ...) would pack that flipped copy: columns [j0, j0 + nc) of c (j0 a multiple of 16), read in place.
+ */
+void tsr_f32_conv2d_pack_flipped_6x16__avx2(size_t k, size_t r, size_t s, size_t c, size_t j0, size_t nc,
+                                            const float *w, float *packed);
+
+/*
  * Weight gradient of a convolution (NHWC, f32, one group): rows [f0, f1) of dw (k, r, s, c) = sum over output
  * pixels of dy (n, out_h, out_w, k) times the input x (n, h, w, c) each tap reads; taps in the padding add
  * nothing. Overwrites those rows. Single-threaded, no workspace.

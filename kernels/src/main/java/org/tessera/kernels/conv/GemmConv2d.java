@@ -36,7 +36,7 @@ import org.tessera.kernels.spi.PackedInt8Filters;
  *       Chunks keep the copy cache-sized and the workspace bounded for any input size.</li>
  * </ul>
  * Backward: dx as the forward convolution of dy with flipped filters where one exists (stride 1, dilation 1, one
- * group), else GEMM + col2im; dw of general shapes from {@link ImplicitGemmConv2d#weightGradient} where the backend
+ * group; on the implicit GEMM the flipped filters are packed straight from w, not copied first), else GEMM + col2im; dw of general shapes from {@link ImplicitGemmConv2d#weightGradient} where the backend
  * has it (no im2col matrix), else im2col + GEMM.
  */
 public final class GemmConv2d extends CheckedConv {
@@ -223,11 +223,21 @@ public final class GemmConv2d extends CheckedConv {
      */
     private void implicitGemm(Conv2dShape s, Storage x, long xOff, Storage w, long wOff, Storage bias, long biasOff,
                               Storage y, long yOff, boolean relu) {
-        implicitGemm(s, x, xOff, ((HostStorage) w).segment(), wOff, null, bias, biasOff, y, yOff, relu);
+        MemorySegment ws = ((HostStorage) w).segment();
+        implicitGemm(s, x, xOff, (g, j0, j1, packed) -> implicit.packFilters(s, ws, wOff, g, j0, j1, packed), null, bias, biasOff, y, yOff, relu);
     }
 
-    /** The implicit GEMM on filters w, or, when {@code prepacked} is not null, on every group's filters packed there already. */
-    private void implicitGemm(Conv2dShape s, Storage x, long xOff, MemorySegment ws, long wOff, MemorySegment prepacked, Storage bias,
+    /** Packs filters [j0, j1) of group g for the implicit GEMM into packed (one group's buffer). */
+    @FunctionalInterface
+    private interface FilterPacker {
+        void pack(int g, int j0, int j1, MemorySegment packed);
+    }
+
+    /**
+     * The implicit GEMM on filters the packer packs per call, or, when {@code prepacked} is not null (and the packer
+     * null), on every group's filters packed there already.
+     */
+    private void implicitGemm(Conv2dShape s, Storage x, long xOff, FilterPacker packer, MemorySegment prepacked, Storage bias,
                               long biasOff, Storage y, long yOff, boolean relu) {
         int pixels = s.n() * s.outH() * s.outW(), kg = s.k() / s.groups();
         long perGroup = implicit.packedFloats(s);
@@ -245,18 +255,18 @@ public final class GemmConv2d extends CheckedConv {
             final int group = g;
             MemorySegment packed = pack ? scratch : prepacked.asSlice(4 * perGroup * g, 4 * perGroup);
             if (threads == 1) {
-                if (pack) implicit.packFilters(s, ws, wOff, g, 0, kg, packed);
+                if (pack) packer.pack(g, 0, kg, packed);
                 implicit.rows(s, xs, xOff, g, packed, bs, biasOff, ys, yOff, relu, 0, kg, 0, pixels);
             } else if (byColumns) {
                 int tasks = Math.min(threads, panels);
                 pool.parallelFor(tasks, t -> {
                     int j0 = Math.min(kg, panels * t / tasks * nr), j1 = Math.min(kg, panels * (t + 1) / tasks * nr);
                     if (j0 >= j1) return;
-                    if (pack) implicit.packFilters(s, ws, wOff, group, j0, j1, packed);
+                    if (pack) packer.pack(group, j0, j1, packed);
                     implicit.rows(s, xs, xOff, group, packed, bs, biasOff, ys, yOff, relu, j0, j1, 0, pixels);
                 });
             } else if (!pack || perGroup <= SERIAL_PACK_FLOATS) {
-                if (pack) implicit.packFilters(s, ws, wOff, g, 0, kg, packed);
+                if (pack) packer.pack(g, 0, kg, packed);
                 int tasks = Math.min(threads, tiles);
                 pool.parallelFor(tasks, t -> {
                     int p0 = (int) Math.min(pixels, (long) tiles * t / tasks * mr), p1 = (int) Math.min(pixels, (long) tiles * (t + 1) / tasks * mr);
@@ -264,7 +274,7 @@ public final class GemmConv2d extends CheckedConv {
                 });
             } else {
                 SharedPackedB.run(pool, pixels, kg, kg, mr, nr,
-                        (jc, nc, j0, j1) -> implicit.packFilters(s, ws, wOff, group, j0, j1, packed),
+                        (jc, nc, j0, j1) -> packer.pack(group, j0, j1, packed),
                         (jc, nc, p0, p1) -> implicit.rows(s, xs, xOff, group, packed, bs, biasOff, ys, yOff, relu, 0, kg, p0, p1));
             }
         }
@@ -305,7 +315,7 @@ public final class GemmConv2d extends CheckedConv {
     protected void runPacked(Conv2dShape s, Storage x, long xOff, PackedF32Filters f, Storage bias, long biasOff, Storage y, long yOff,
                              boolean relu) {
         if (f.packed() != null && runsImplicit(s)) {
-            implicitGemm(s, x, xOff, null, 0, ((HostStorage) f.packed()).segment(), bias, biasOff, y, yOff, relu);
+            implicitGemm(s, x, xOff, null, ((HostStorage) f.packed()).segment(), bias, biasOff, y, yOff, relu);
         } else {
             run(s, x, xOff, f.plain(), 0, bias, biasOff, y, yOff, relu);
         }
@@ -402,6 +412,12 @@ public final class GemmConv2d extends CheckedConv {
     @Override
     protected void runBackwardData(Conv2dShape s, Storage dy, long dyOff, Storage w, long wOff, Storage dx, long dxOff) {
         Conv2dShape t = transposed(s);
+        if (t != null && algorithm(t) == Algorithm.IM2COL && !useDirect(t) && useImplicit(t) && implicit.packsFlippedFilters()) {
+            MemorySegment ws = ((HostStorage) w).segment();
+            implicitGemm(t, dy, dyOff, (g, j0, j1, packed) -> implicit.packFlippedFilters(s, ws, wOff, j0, j1, packed), null, null, 0,
+                    dx, dxOff, false);
+            return;
+        }
         if (t != null && (algorithm(t) == Algorithm.DEPTHWISE || useDirect(t) || runsImplicit(t))) {
             run(t, dy, dyOff, flippedFilters(s, w, wOff), 0, null, 0, dx, dxOff, false);
             return;

@@ -33,6 +33,20 @@ public interface ImplicitGemmConv2d {
     void rows(Conv2dShape shape, MemorySegment x, long xOffset, int g, MemorySegment packed, MemorySegment bias, long biasOffset,
               MemorySegment y, long yOffset, boolean relu, int j0, int j1, long p0, long p1);
 
+    /** Whether {@link #packFlippedFilters} is available (else the caller writes the flipped filters out first). */
+    default boolean packsFlippedFilters() {
+        return false;
+    }
+
+    /**
+     * For dx of {@code forward} (stride 1, dilation 1, one group): its filters w (k, r, s, c) flipped in space and
+     * transposed to (c, r, s, k), packed as {@link #packFilters} packs filters [j0, j1) of that flipped copy for
+     * the transposed convolution, but read from w in place (j0 a multiple of {@link #nr}).
+     */
+    default void packFlippedFilters(Conv2dShape forward, MemorySegment w, long wOffset, int j0, int j1, MemorySegment packed) {
+        throw new UnsupportedOperationException(kernelId() + " does not pack flipped filters");
+    }
+
     /** Filters per tile of {@link #weightGradient} for this shape: ranges handed to it start on multiples of it. */
     default int weightGradientRows(Conv2dShape shape) {
         return 1;

@@ -74,6 +74,10 @@ final class NativeCpu {
                                                            @Cast("const float*") long b, @Cast("size_t") long ldb,
                                                            @Cast("float*") long packed);
 
+    static native void tsr_f32_conv2d_pack_flipped_6x16__avx2(@Cast("size_t") long k, @Cast("size_t") long r, @Cast("size_t") long s,
+                                                              @Cast("size_t") long c, @Cast("size_t") long j0, @Cast("size_t") long nc,
+                                                              @Cast("const float*") long w, @Cast("float*") long packed);
+
     static native void tsr_f32_gemm_packed_6x16__avx2(int transA, @Cast("size_t") long m, @Cast("size_t") long n,
                                                       @Cast("size_t") long k, @Cast("size_t") long j0, @Cast("size_t") long nc,
                                                       float alpha, @Cast("const float*") long a, @Cast("size_t") long lda,

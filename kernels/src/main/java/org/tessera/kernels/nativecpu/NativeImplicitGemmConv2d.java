@@ -55,6 +55,16 @@ final class NativeImplicitGemmConv2d implements ImplicitGemmConv2d {
     }
 
     @Override
+    public boolean packsFlippedFilters() {
+        return true;
+    }
+
+    @Override
+    public void packFlippedFilters(Conv2dShape s, MemorySegment w, long wOff, int j0, int j1, MemorySegment packed) {
+        NativeCpu.tsr_f32_conv2d_pack_flipped_6x16__avx2(s.k(), s.r(), s.s(), s.c(), j0, j1 - j0, w.address() + 4 * wOff, packed.address());
+    }
+
+    @Override
     public void rows(Conv2dShape s, MemorySegment x, long xOff, int g, MemorySegment packed, MemorySegment bias, long biasOff,
                      MemorySegment y, long yOff, boolean relu, int j0, int j1, long p0, long p1) {
         int kg = s.k() / s.groups();
