@@ -114,6 +114,22 @@ void tsr_f32_dwconv2d_8x16__avx512(size_t h, size_t w, size_t c, size_t r, size_
                                    const float *bias, int relu, float *y);
 
 /*
+ * Weight gradient of a 3x3 depthwise convolution, NHWC, f32: channels [ch0, ch1) of dw (c, 3, 3), overwritten,
+ * dw[ch][i][j] = sum over n, oh, ow (taps in the padding skipped) of dy[n][oh][ow][ch] * x[n][ih][iw][ch], and
+ * of db (c) = sum over n, oh, ow of dy unless db is NULL (float sums, as dw's). sums is a (10, c) scratch block;
+ * the call uses its columns [ch0, ch1) only, so threads with disjoint channel ranges share one. Single-threaded.
+ * The AVX-512 one needs AVX-512 F.
+ */
+void tsr_f32_dwconv2d_wgrad_3x3_c16__avx2(size_t n, size_t h, size_t w, size_t c, size_t stride_h, size_t stride_w,
+                                          size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w, size_t out_h,
+                                          size_t out_w, size_t ch0, size_t ch1, const float *x, const float *dy,
+                                          float *sums, float *dw, float *db);
+void tsr_f32_dwconv2d_wgrad_3x3_c16__avx512(size_t n, size_t h, size_t w, size_t c, size_t stride_h, size_t stride_w,
+                                            size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w, size_t out_h,
+                                            size_t out_w, size_t ch0, size_t ch1, const float *x, const float *dy,
+                                            float *sums, float *dw, float *db);
+
+/*
  * Direct convolution for short patches (NHWC, f32, one group): y[n][oh][ow][j] = act(sum over in-bounds taps
  * (i, t) and channels ch of x[n][ih][iw][ch] * wt[i][t][ch][j], + bias[j]), ih = oh * stride_h - pad_top +
  * i * dil_h (iw likewise). wt is the filters transposed to (r, s, c, k_pad), k_pad = k rounded up to 8, zero

@@ -152,6 +152,7 @@ class ConvKernelsTest {
                 // gathered at stride 1), 3 channels; strides 2 x 3, dilation 2 x 1, a 3x5 filter; 7x7 on 2x2 pixels
                 new Conv2dShape(2, 9, 17, 67, 67, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 67),
                 new Conv2dShape(1, 7, 40, 256, 256, 3, 3, 2, 2, 1, 0, 1, 1, 1, 1, 256),
+                new Conv2dShape(2, 11, 10, 33, 33, 3, 3, 1, 2, 2, 1, 0, 2, 2, 1, 33),   // depthwise, dilated rows, strided columns, 16 + 16 + 1 channels
                 new Conv2dShape(1, 5, 6, 3, 3, 3, 3, 1, 1, 3, 0, 1, 2, 1, 1, 3),
                 new Conv2dShape(3, 8, 9, 70, 70, 3, 5, 2, 3, 1, 2, 2, 0, 2, 1, 70),
                 new Conv2dShape(1, 2, 2, 5, 5, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 5)};

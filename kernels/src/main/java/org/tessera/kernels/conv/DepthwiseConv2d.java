@@ -21,4 +21,23 @@ public interface DepthwiseConv2d {
      */
     void rows(Conv2dShape shape, MemorySegment x, long xOffset, MemorySegment wt, MemorySegment bias, long biasOffset,
               MemorySegment y, long yOffset, boolean relu, int row0, int row1);
+
+    /**
+     * Channel block of {@link #weightGradient} for this shape: channel ranges handed to it start on multiples of
+     * it; 0 when the kernel has no weight gradient for the shape (the caller then runs {@link DepthwiseBackward}).
+     */
+    default int weightGradientChannels(Conv2dShape shape) {
+        return 0;
+    }
+
+    /**
+     * Channels [ch0, ch1) of dw (c, r, s), overwritten: dw[ch][i][j] = sum over output pixels of dy times the input
+     * tap (i, j) reads, taps in the padding skipped; and of db (c) = sum of dy over output pixels, unless db is null.
+     *
+     * @param sums a (r s + 1, c) f32 scratch block; the call uses columns [ch0, ch1) only
+     */
+    default void weightGradient(Conv2dShape shape, MemorySegment x, long xOffset, MemorySegment dy, long dyOffset,
+                                MemorySegment sums, MemorySegment dw, long dwOffset, MemorySegment db, long dbOffset, int ch0, int ch1) {
+        throw new UnsupportedOperationException(kernelId() + " has no weight-gradient kernel");
+    }
 }

@@ -36,7 +36,9 @@ import org.tessera.kernels.spi.PackedInt8Filters;
  *       Chunks keep the copy cache-sized and the workspace bounded for any input size.</li>
  * </ul>
  * Backward: dx as the forward convolution of dy with flipped filters where one exists (stride 1, dilation 1, one
- * group; on the implicit GEMM the flipped filters are packed straight from w, not copied first), else GEMM + col2im; dw of general shapes from {@link ImplicitGemmConv2d#weightGradient} where the backend
+ * group; on the implicit GEMM the flipped filters are packed straight from w, not copied first), else GEMM + col2im;
+ * depthwise dw (and db) on the backend's depthwise weight-gradient kernel where it has one, channel blocks over the
+ * pool, else {@link DepthwiseBackward}; dw of general shapes from {@link ImplicitGemmConv2d#weightGradient} where the backend
  * has it (no im2col matrix), else im2col + GEMM.
  */
 public final class GemmConv2d extends CheckedConv {
@@ -445,6 +447,16 @@ public final class GemmConv2d extends CheckedConv {
                         Math.min(s.k(), tiles * t / tasks * rows), Math.min(s.k(), tiles * (t + 1) / tasks * rows)));
             }
             if (db != null) ConvBackward.biasGradient(s, dys, dyOff, ((HostStorage) db).segment(), dbOff);
+            return;
+        }
+        if (algorithm(s) == Algorithm.DEPTHWISE && depthwise.weightGradientChannels(s) > 0) {
+            MemorySegment xs = ((HostStorage) x).segment(), dys = ((HostStorage) dy).segment(), dws = ((HostStorage) dw).segment();
+            MemorySegment sums = scratch(1, 4L * (s.r() * s.s() + 1) * s.c()).segment(), dbs = db == null ? null : ((HostStorage) db).segment();
+            int block = depthwise.weightGradientChannels(s), blocks = (s.c() + block - 1) / block;
+            WorkerPool pool = WorkerPool.shared();
+            int tasks = Math.min(blocks, pool.chunks((long) s.n() * s.outH() * s.outW() * s.c() * s.r() * s.s(), 1 << 15));
+            pool.parallelFor(tasks, t -> depthwise.weightGradient(s, xs, xOff, dys, dyOff, sums, dws, dwOff, dbs, dbOff,
+                    Math.min(s.c(), blocks * t / tasks * block), Math.min(s.c(), blocks * (t + 1) / tasks * block)));
             return;
         }
         if (algorithm(s) == Algorithm.DEPTHWISE) {

@@ -116,6 +116,22 @@ final class NativeCpu {
                                                      @Cast("const float*") long wt, @Cast("const float*") long bias, int relu,
                                                      @Cast("float*") long y);
 
+    static native void tsr_f32_dwconv2d_wgrad_3x3_c16__avx2(@Cast("size_t") long n, @Cast("size_t") long h, @Cast("size_t") long w,
+                                                            @Cast("size_t") long c, @Cast("size_t") long strideH, @Cast("size_t") long strideW,
+                                                            @Cast("size_t") long padTop, @Cast("size_t") long padLeft, @Cast("size_t") long dilH,
+                                                            @Cast("size_t") long dilW, @Cast("size_t") long outH, @Cast("size_t") long outW,
+                                                            @Cast("size_t") long ch0, @Cast("size_t") long ch1, @Cast("const float*") long x,
+                                                            @Cast("const float*") long dy, @Cast("float*") long sums, @Cast("float*") long dw,
+                                                            @Cast("float*") long db);
+
+    static native void tsr_f32_dwconv2d_wgrad_3x3_c16__avx512(@Cast("size_t") long n, @Cast("size_t") long h, @Cast("size_t") long w,
+                                                              @Cast("size_t") long c, @Cast("size_t") long strideH, @Cast("size_t") long strideW,
+                                                              @Cast("size_t") long padTop, @Cast("size_t") long padLeft, @Cast("size_t") long dilH,
+                                                              @Cast("size_t") long dilW, @Cast("size_t") long outH, @Cast("size_t") long outW,
+                                                              @Cast("size_t") long ch0, @Cast("size_t") long ch1, @Cast("const float*") long x,
+                                                              @Cast("const float*") long dy, @Cast("float*") long sums, @Cast("float*") long dw,
+                                                              @Cast("float*") long db);
+
     static native void tsr_f32_conv2d_wgrad_6x16__avx2(@Cast("size_t") long n, @Cast("size_t") long h, @Cast("size_t") long w,
                                                        @Cast("size_t") long c, @Cast("size_t") long k, @Cast("size_t") long r,
                                                        @Cast("size_t") long s, @Cast("size_t") long strideH,

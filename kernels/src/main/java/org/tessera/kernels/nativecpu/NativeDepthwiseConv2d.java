@@ -5,8 +5,9 @@ import org.tessera.kernels.conv.DepthwiseConv2d;
 import org.tessera.kernels.spi.Conv2dShape;
 
 /**
- * The native depthwise kernel: {@code native/cpu/f32-dwconv2d-avx2.c}, or {@code f32-dwconv2d-8x16-avx512.c} on
- * AVX-512 CPUs. Arguments validated by the caller.
+ * The native depthwise kernels: forward {@code native/cpu/f32-dwconv2d-avx2.c}, or {@code f32-dwconv2d-8x16-avx512.c}
+ * on AVX-512 CPUs; the 3x3 weight gradient {@code f32-dwconv2d-wgrad-3x3-c16-avx2.c} or {@code -avx512.c}. Arguments
+ * validated by the caller.
  */
 final class NativeDepthwiseConv2d implements DepthwiseConv2d {
     private final boolean avx512;
@@ -33,6 +34,26 @@ final class NativeDepthwiseConv2d implements DepthwiseConv2d {
             NativeCpu.tsr_f32_dwconv2d__avx2(s.h(), s.w(), s.c(), s.r(), s.s(), s.strideH(), s.strideW(), s.padTop(),
                     s.padLeft(), s.dilationH(), s.dilationW(), s.outH(), s.outW(), row0, row1, xp, wt.address(), bp,
                     relu ? 1 : 0, yp);
+        }
+    }
+
+    /** 3x3 filters: 16-channel blocks ({@code f32-dwconv2d-wgrad-3x3-c16-avx2.c} or {@code -avx512.c}). */
+    @Override
+    public int weightGradientChannels(Conv2dShape s) {
+        return s.r() == 3 && s.s() == 3 ? 16 : 0;
+    }
+
+    @Override
+    public void weightGradient(Conv2dShape s, MemorySegment x, long xOff, MemorySegment dy, long dyOff, MemorySegment sums,
+                               MemorySegment dw, long dwOff, MemorySegment db, long dbOff, int ch0, int ch1) {
+        long xp = x.address() + 4 * xOff, dyp = dy.address() + 4 * dyOff, dwp = dw.address() + 4 * dwOff;
+        long dbp = db == null ? 0 : db.address() + 4 * dbOff;
+        if (avx512) {
+            NativeCpu.tsr_f32_dwconv2d_wgrad_3x3_c16__avx512(s.n(), s.h(), s.w(), s.c(), s.strideH(), s.strideW(), s.padTop(),
+                    s.padLeft(), s.dilationH(), s.dilationW(), s.outH(), s.outW(), ch0, ch1, xp, dyp, sums.address(), dwp, dbp);
+        } else {
+            NativeCpu.tsr_f32_dwconv2d_wgrad_3x3_c16__avx2(s.n(), s.h(), s.w(), s.c(), s.strideH(), s.strideW(), s.padTop(),
+                    s.padLeft(), s.dilationH(), s.dilationW(), s.outH(), s.outW(), ch0, ch1, xp, dyp, sums.address(), dwp, dbp);
         }
     }
 }
