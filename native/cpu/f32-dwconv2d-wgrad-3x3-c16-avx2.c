@@ -111,12 +111,9 @@ void tsr_f32_dwconv2d_wgrad_3x3_c16__avx2(size_t n, size_t h, size_t w, size_t c
   const __m256i m0 = tsr_avx2_tail_mask(rest < 8 ? rest : 8), m1 = tsr_avx2_tail_mask(rest > 8 ? rest - 8 : 0);
   for (size_t img = 0; img < n; img++) {
     for (size_t oh = 0; oh < out_h; oh++) {
-      const float *rows[3], *dy_row = dy + (img * out_h + oh) * out_w * c;
+      const float *rows[3], *dy_row;
       size_t i0, i1;
-      if (!dw_wgrad_rows(x, img, oh, h, w, c, stride_h, pad_top, dil_h, rows, &i0, &i1)) {
-        dw_wgrad_bias_row(dy_row, c, out_w, ch0, ch1, sums);
-        continue;
-      }
+      dw_wgrad_row(x, dy, img, oh, h, w, c, stride_h, pad_top, dil_h, out_h, out_w, rows, &dy_row, &i0, &i1);
       for (size_t ch = ch0; ch < full; ch += 16) {
         row_pass(rows, dy_row, c, w, stride_w, pad_left, dil_w, out_w, whole, i0, i1, 0, 2, ch, sums, m0, m1, 0);
         row_pass(rows, dy_row, c, w, stride_w, pad_left, dil_w, out_w, whole, i0, i1, 2, 3, ch, sums, m0, m1, 0);
