@@ -67,7 +67,9 @@ class ClassificationReportTest {
     void baselines(SplittableRandom rnd) {
         assertEquals(2, Baselines.majorityClass(new int[] {2, 1, 2, 0, 1, 2}, 3));
         assertEquals(0, Baselines.majorityClass(new int[] {1, 0}, 2), "ties go to the lowest class");
-        int n = 200;
+        // least squares on one-hot targets only approximates this boundary: with 200 points its accuracy ranged
+        // 0.915-1.0 over 2000 seeds (a CI run drew 0.93); with 2000 points 0.951-0.98 (mean 0.966)
+        int n = 2000;
         float[] x = new float[n * 2];
         int[] y = new int[n];
         for (int i = 0; i < n; i++) {
