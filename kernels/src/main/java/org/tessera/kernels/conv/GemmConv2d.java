@@ -154,7 +154,7 @@ public final class GemmConv2d extends CheckedConv {
                 if (useImplicit1x1(s)) implicitGemm(s, x, xOff, w, wOff, bias, biasOff, y, yOff, relu);
                 else pointwise(s, x, xOff, w, wOff, bias, biasOff, y, yOff, relu);
             }
-            case DEPTHWISE -> depthwise(s, x, xOff, w, wOff, bias, biasOff, y, yOff, relu);
+            case DEPTHWISE -> depthwise(s, x, xOff, depthwiseTaps(s, w, wOff), bias, biasOff, y, yOff, relu);
             case IM2COL -> {
                 if (useDirect(s)) direct(s, x, xOff, w, wOff, bias, biasOff, y, yOff, relu);
                 else if (useImplicit(s)) implicitGemm(s, x, xOff, w, wOff, bias, biasOff, y, yOff, relu);
@@ -299,7 +299,10 @@ public final class GemmConv2d extends CheckedConv {
         HostStorage plain = HostStorage.allocate(4 * len), packed = null;
         try {
             MemorySegment.copy(ws, 4 * wOff, plain.segment(), 0, 4 * len);
-            if (implicit != null) {
+            if (algorithm(s) == Algorithm.DEPTHWISE) {
+                packed = HostStorage.allocate(4 * len);
+                transposeTaps(s, ws, wOff, packed.segment());
+            } else if (implicit != null) {
                 packed = HostStorage.allocate(4 * perGroup * s.groups());
                 for (int g = 0; g < s.groups(); g++) {
                     implicit.packFilters(s, ws, wOff, g, 0, kg, packed.segment().asSlice(4 * perGroup * g, 4 * perGroup));
@@ -316,7 +319,9 @@ public final class GemmConv2d extends CheckedConv {
     @Override
     protected void runPacked(Conv2dShape s, Storage x, long xOff, PackedF32Filters f, Storage bias, long biasOff, Storage y, long yOff,
                              boolean relu) {
-        if (f.packed() != null && runsImplicit(s)) {
+        if (f.packed() != null && algorithm(s) == Algorithm.DEPTHWISE) {
+            depthwise(s, x, xOff, ((HostStorage) f.packed()).segment(), bias, biasOff, y, yOff, relu);
+        } else if (f.packed() != null && runsImplicit(s)) {
             implicitGemm(s, x, xOff, null, ((HostStorage) f.packed()).segment(), bias, biasOff, y, yOff, relu);
         } else {
             run(s, x, xOff, f.plain(), 0, bias, biasOff, y, yOff, relu);
@@ -386,10 +391,10 @@ public final class GemmConv2d extends CheckedConv {
         }
     }
 
-    private void depthwise(Conv2dShape s, Storage x, long xOff, Storage w, long wOff, Storage bias, long biasOff,
+    /** Depthwise convolution with the filters in taps layout (r, s, c), as {@link #depthwiseTaps} writes them. */
+    private void depthwise(Conv2dShape s, Storage x, long xOff, MemorySegment wt, Storage bias, long biasOff,
                            Storage y, long yOff, boolean relu) {
         int c = s.c(), taps = s.r() * s.s();
-        MemorySegment wt = depthwiseTaps(s, w, wOff);
         MemorySegment xs = ((HostStorage) x).segment(), ys = ((HostStorage) y).segment();
         MemorySegment bs = bias == null ? null : ((HostStorage) bias).segment();
         long outRows = (long) s.n() * s.outH();
@@ -403,12 +408,17 @@ public final class GemmConv2d extends CheckedConv {
 
     /** Depthwise filters (c, r, s, 1) transposed to (r, s, c), in the calling thread's scratch slot 1. */
     private static MemorySegment depthwiseTaps(Conv2dShape s, Storage w, long wOff) {
+        MemorySegment wt = scratch(1, 4L * s.r() * s.s() * s.c()).segment();
+        transposeTaps(s, ((HostStorage) w).segment(), wOff, wt);
+        return wt;
+    }
+
+    /** Depthwise filters (c, r, s, 1) at {@code wOff} in {@code ws} written to {@code wt} as (r, s, c). */
+    private static void transposeTaps(Conv2dShape s, MemorySegment ws, long wOff, MemorySegment wt) {
         int c = s.c(), taps = s.r() * s.s();
-        MemorySegment ws = ((HostStorage) w).segment(), wt = scratch(1, 4L * taps * c).segment();
         for (int ch = 0; ch < c; ch++) {
             for (int t = 0; t < taps; t++) wt.setAtIndex(F32, (long) t * c + ch, ws.getAtIndex(F32, wOff + (long) ch * taps + t));
         }
-        return wt;
     }
 
     @Override

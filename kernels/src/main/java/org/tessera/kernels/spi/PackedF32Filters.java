@@ -6,8 +6,9 @@ import org.tessera.kernels.Storage;
  * f32 convolution filters prepared once by {@link ConvKernels#packF32Filters} for one filter geometry, then
  * reused for every batch, as inference does: the filters are not re-packed per call. Holds a copy of the
  * filters (k, r, s, c / groups) for the algorithms that read them as they are, and, on backends with an implicit
- * GEMM, every group's filters in that kernel's packed layout (group after group). Only the kernels that packed
- * them can use them; closing frees both, and closed filters are refused before any kernel runs.
+ * GEMM, every group's filters in that kernel's packed layout (group after group). Depthwise filters are also held
+ * transposed to (r, s, c), the layout the depthwise kernels read, so no call transposes them again. Only the
+ * kernels that packed them can use them; closing frees both, and closed filters are refused before any kernel runs.
  *
  * @param owner  the kernels that packed them
  * @param k      output channels
@@ -16,7 +17,7 @@ import org.tessera.kernels.Storage;
  * @param c      input channels
  * @param groups groups
  * @param plain  the filters (k, r, s, c / groups), copied
- * @param packed the implicit GEMM's packed filters, or null on backends without one
+ * @param packed the implicit GEMM's packed filters or the transposed depthwise filters; null where neither applies
  */
 public record PackedF32Filters(ConvKernels owner, int k, int r, int s, int c, int groups, Storage plain, Storage packed)
         implements AutoCloseable {
