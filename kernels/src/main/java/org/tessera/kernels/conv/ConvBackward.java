@@ -93,9 +93,17 @@ final class ConvBackward {
      * cost a store and reload per vector and pixel: 0.4 ms for Fashion-MNIST's first layer at 64 images).
      */
     static void biasGradient(Conv2dShape s, MemorySegment dy, long dyOff, MemorySegment db, long dbOff) {
-        int k = s.k(), lanes = D.length(), vecEnd = k - k % lanes;
+        biasGradient(s, dy, dyOff, db, dbOff, 0, s.k());
+    }
+
+    /**
+     * db[j] for channels [j0, j1) only, the same sums as {@link #biasGradient(Conv2dShape, MemorySegment, long,
+     * MemorySegment, long)}: threads that own disjoint channel ranges give the one-thread bits.
+     */
+    static void biasGradient(Conv2dShape s, MemorySegment dy, long dyOff, MemorySegment db, long dbOff, int j0, int j1) {
+        int k = s.k(), lanes = D.length(), vecEnd = j1 - (j1 - j0) % lanes;
         long pixels = (long) s.n() * s.outH() * s.outW();
-        for (int j = 0; j < vecEnd; j += 4 * lanes) {
+        for (int j = j0; j < vecEnd; j += 4 * lanes) {
             int vectors = Math.min(4, (vecEnd - j) / lanes);
             if (vectors == 4) {
                 DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
@@ -117,7 +125,7 @@ final class ConvBackward {
                 }
             }
         }
-        for (int j = vecEnd; j < k; j++) {
+        for (int j = vecEnd; j < j1; j++) {
             double sum = 0;
             for (long p = 0; p < pixels; p++) sum += dy.getAtIndex(F32, dyOff + p * k + j);
             db.setAtIndex(F32, dbOff + j, (float) sum);

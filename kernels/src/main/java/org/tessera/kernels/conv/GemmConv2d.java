@@ -450,13 +450,14 @@ public final class GemmConv2d extends CheckedConv {
             WorkerPool pool = WorkerPool.shared();
             int rows = implicit.weightGradientRows(s), tiles = (s.k() + rows - 1) / rows;
             int tasks = s.flops() >= MIN_PARALLEL_FLOPS ? Math.min(pool.threads(), tiles) : 1;
-            if (tasks == 1) {
-                implicit.weightGradient(s, xs, xOff, dys, dyOff, dws, dwOff, 0, s.k());
-            } else {
-                pool.parallelFor(tasks, t -> implicit.weightGradient(s, xs, xOff, dys, dyOff, dws, dwOff,
-                        Math.min(s.k(), tiles * t / tasks * rows), Math.min(s.k(), tiles * (t + 1) / tasks * rows)));
-            }
-            if (db != null) ConvBackward.biasGradient(s, dys, dyOff, ((HostStorage) db).segment(), dbOff);
+            MemorySegment dbs = db == null ? null : ((HostStorage) db).segment();
+            // each task sums db for its own filters too: run serially after the parallel dw, db added 3-8% to the
+            // two-thread call (FMNIST conv2 at 64 images, 3x3 56x56x64)
+            pool.parallelFor(tasks, t -> {
+                int j0 = Math.min(s.k(), tiles * t / tasks * rows), j1 = Math.min(s.k(), tiles * (t + 1) / tasks * rows);
+                implicit.weightGradient(s, xs, xOff, dys, dyOff, dws, dwOff, j0, j1);
+                if (dbs != null) ConvBackward.biasGradient(s, dys, dyOff, dbs, dbOff, j0, j1);
+            });
             return;
         }
         if (algorithm(s) == Algorithm.DEPTHWISE && depthwise.weightGradientChannels(s) > 0) {
