@@ -48,20 +48,33 @@ static size_t regions(const igemm_geometry *g, rect *out) {
   return n;
 }
 
-/* The pixel at position pos of the order, and how many positions from pos on stay in its rectangle. */
-static size_t pixel_at(const igemm_geometry *g, const rect *rs, size_t nr, size_t pos, size_t *left_in_rect) {
+/* A position in the pixel order: its image, rectangle, output row and column. */
+typedef struct {
+  size_t image, rect, row, col;
+} cursor;
+
+/* Position pos of the order, and how many positions from pos on stay in its rectangle. */
+static cursor cursor_at(const igemm_geometry *g, const rect *rs, size_t nr, size_t pos, size_t *left_in_rect) {
   const size_t image = g->out_h * g->out_w;
   size_t l = pos % image;
   for (size_t i = 0; i < nr; i++) {
     const size_t width = rs[i].c1 - rs[i].c0, size = (rs[i].r1 - rs[i].r0) * width;
     if (l < size) {
       *left_in_rect = size - l;
-      return pos - pos % image + (rs[i].r0 + l / width) * g->out_w + rs[i].c0 + l % width;
+      return (cursor){pos / image, i, rs[i].r0 + l / width, rs[i].c0 + l % width};
     }
     l -= size;
   }
   *left_in_rect = 0; /* not reached: the rectangles cover the image */
-  return 0;
+  return (cursor){0, 0, 0, 0};
+}
+
+/* The next position, in the same rectangle (the caller knows one is left). */
+static inline void cursor_step(const rect *rs, cursor *c) {
+  if (++c->col == rs[c->rect].c1) {
+    c->col = rs[c->rect].c0;
+    c->row++;
+  }
 }
 
 /*
@@ -137,28 +150,31 @@ void tsr_f32_conv2d_igemm_12x32__avx512(size_t h, size_t w, size_t c, size_t r, 
   rect rs[5];
   const size_t nrect = regions(&g, rs);
   const size_t max_tiles = igemm_block_tiles(KC, cg, r * s, TR, MC);
-  size_t pixel[MC], len[MC / TR];
+  pixel_origin origin[MC];
+  size_t len[MC / TR];
   for (size_t pos = p0; pos < p1;) {
     size_t tiles = 0;
     for (; tiles < max_tiles && pos < p1; tiles++) { /* a tile: up to TR positions in one rectangle */
       size_t in_rect;
-      const size_t first = pixel_at(&g, rs, nrect, pos, &in_rect);
+      cursor at = cursor_at(&g, rs, nrect, pos, &in_rect);
       size_t n = TR < in_rect ? TR : in_rect;
       if (n > p1 - pos) n = p1 - pos;
       len[tiles] = n;
-      for (size_t q = 0; q < n; q++) {
-        pixel[tiles * TR + q] = q == 0 ? first : pixel_at(&g, rs, nrect, pos + q, &in_rect);
-        rows[tiles * TR + q] = y + pixel[tiles * TR + q] * ldy;
+      for (size_t q = 0; q < n; q++, cursor_step(rs, &at)) {
+        origin[tiles * TR + q] = (pixel_origin){at.image * h, (ptrdiff_t)(at.row * stride_h) - (ptrdiff_t)pad_top,
+                                                (ptrdiff_t)(at.col * stride_w) - (ptrdiff_t)pad_left};
+        rows[tiles * TR + q] = y + ((at.image * out_h + at.row) * out_w + at.col) * ldy;
       }
       pos += n;
     }
     for (size_t pc = 0; pc < k; pc += KC) {
       const size_t kc = k - pc < KC ? k - pc : KC;
       const size_t t0 = pc / cg, ch0 = pc % cg, taps = (pc + kc - 1) / cg - t0 + 1, stride = taps * TR;
+      const size_t row0 = t0 / s, col0 = t0 % s; /* tap t0's filter row and column */
       for (size_t i = 0; i < tiles; i++)
         for (size_t q = 0; q < TR; q++) {
           if (q < len[i]) {
-            pixel_tap_pointers(&g, pixel[i * TR + q], t0, taps, ch0, zero, table + i * stride + q, TR);
+            origin_tap_pointers(&g, origin[i * TR + q], row0, col0, taps, ch0, zero, table + i * stride + q, TR);
           } else {
             for (size_t j = 0; j < taps; j++) table[i * stride + j * TR + q] = zero;
           }
