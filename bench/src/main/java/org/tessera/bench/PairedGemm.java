@@ -54,42 +54,9 @@ public final class PairedGemm {
         int m = Integer.parseInt(d[0]), n = Integer.parseInt(d[1]), k = Integer.parseInt(d[2]);
         double flops = 2.0 * m * n * k;
         try (Tensor a = GemmBench.random(m, k); Tensor b = GemmBench.random(k, n); Tensor c = Tensor.allocate(DType.F32, m, n)) {
-            Ops[] ops = {Ops.on(backends[0]), Ops.on(backends[1])};
-            for (Ops o : ops) slice(o, a, b, c, 1500, 0); // JIT and first-touch warm-up
-            double[][] rate = new double[2][rounds];
-            double[] ratio = new double[rounds];
-            for (int r = 0; r < rounds; r++) {
-                for (int j = 0; j < 2; j++) {
-                    int which = (r % 2 == 0) == (j == 0) ? 0 : 1; // ABBA: 0,1 then 1,0
-                    rate[which][r] = flops * slice(ops[which], a, b, c, sliceMs, settleMs) / 1e9;
-                }
-                ratio[r] = rate[0][r] / rate[1][r];
-            }
-            double[] sorted = ratio.clone();
-            Arrays.sort(sorted);
-            System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.2fx | %.2f–%.2fx | %d |%n", shape, threads, median(rate[0]),
-                    median(rate[1]), median(ratio), sorted[0], sorted[rounds - 1], rounds);
+            Ops ours = Ops.on(backends[0]), peer = Ops.on(backends[1]);
+            System.out.println(PairedSlices.row(shape + " | " + threads, flops, () -> ours.matmul(a, b, c), () -> peer.matmul(a, b, c),
+                    rounds, sliceMs, settleMs));
         }
-    }
-
-    /** Calls per second over a slice of sliceMs after settleMs of untimed calls. */
-    private static double slice(Ops ops, Tensor a, Tensor b, Tensor c, int sliceMs, int settleMs) {
-        long settleEnd = System.nanoTime() + settleMs * 1_000_000L;
-        do {
-            ops.matmul(a, b, c);
-        } while (System.nanoTime() < settleEnd);
-        long start = System.nanoTime(), end = start + sliceMs * 1_000_000L, now;
-        int calls = 0;
-        do {
-            ops.matmul(a, b, c);
-            calls++;
-        } while ((now = System.nanoTime()) < end);
-        return calls / ((now - start) / 1e9);
-    }
-
-    private static double median(double[] values) {
-        double[] s = values.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }
