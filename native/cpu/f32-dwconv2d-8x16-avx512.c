@@ -23,6 +23,10 @@
  * nine weight vectors in registers along the row, one load per FMA. There it measured faster than the tiles
  * (dw 3x3 c=144 56x56, 1 / 2 threads: the AVX2 sweep 52 / 97-101 GFLOP/s, these tiles 44 / 63-77, this
  * sweep 57-60 / 98-111). At c=256 28x28 the tiles win: 46 / 75 against 35 / 47 for the AVX2 kernel.
+ *
+ * The weights come wt_stride floats per tap apart, not c: Java lays them out one line further apart when c is a
+ * multiple of 128, where taps c apart would crowd the nine weight lines into the few L1 sets that the tile's input
+ * and output lines (a pixel's channels 1 KiB apart at c=256) already fill.
  */
 #include <immintrin.h>
 #include <stddef.h>
@@ -35,7 +39,7 @@
 #define NR 2  /* output rows per 3x3 stride-1 tile (3 rows of 4 or 6 pixels measured no faster) */
 
 typedef struct {
-  size_t c, s;
+  size_t c, s, w_tap;            /* w_tap: floats from one tap's weights to the next */
   ptrdiff_t x_tap, x_row, x_pix; /* elements to the next filter column, filter row, output pixel */
   const float *bias;
   int relu;
@@ -55,7 +59,7 @@ static inline __attribute__((always_inline)) void tile(size_t P, int masked, __m
   for (size_t i = r0; i < r1; i++) {
 #pragma GCC unroll 3
     for (size_t t = t0; t < t1; t++) {
-      const float *wp = wt + (i * a->s + t) * a->c;
+      const float *wp = wt + (i * a->s + t) * a->w_tap;
       const float *xp = x + (x0 + (ptrdiff_t)i * a->x_row + (ptrdiff_t)t * a->x_tap);
       const __m512 wv = masked ? _mm512_maskz_loadu_ps(m, wp) : _mm512_loadu_ps(wp);
 #pragma GCC unroll 8
@@ -79,7 +83,7 @@ static inline __attribute__((always_inline)) void pixel_64(const row_args *a, co
   __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
   for (size_t i = r0; i < r1; i++) {
     for (size_t t = t0; t < t1; t++) {
-      const float *wp = wt + (i * a->s + t) * a->c, *xp = x + (x0 + (ptrdiff_t)i * a->x_row + (ptrdiff_t)t * a->x_tap);
+      const float *wp = wt + (i * a->s + t) * a->w_tap, *xp = x + (x0 + (ptrdiff_t)i * a->x_row + (ptrdiff_t)t * a->x_tap);
 #pragma GCC unroll 4
       for (size_t q = 0; q < 4; q++)
         acc[q] = _mm512_fmadd_ps(_mm512_loadu_ps(xp + q * CV), _mm512_loadu_ps(wp + q * CV), acc[q]);
@@ -119,9 +123,9 @@ static inline __attribute__((always_inline)) void pixels(size_t P, const row_arg
 static inline __attribute__((always_inline)) void sweep_3x3(int masked, __mmask16 m, size_t count, const row_args *a,
                                                             const float *x0, const float *wt, float *y) {
 #define LD(p) (masked ? _mm512_maskz_loadu_ps(m, p) : _mm512_loadu_ps(p))
-  const size_t c = a->c;
-  const __m512 w00 = LD(wt), w01 = LD(wt + c), w02 = LD(wt + 2 * c), w10 = LD(wt + 3 * c), w11 = LD(wt + 4 * c);
-  const __m512 w12 = LD(wt + 5 * c), w20 = LD(wt + 6 * c), w21 = LD(wt + 7 * c), w22 = LD(wt + 8 * c);
+  const size_t c = a->c, wc = a->w_tap;
+  const __m512 w00 = LD(wt), w01 = LD(wt + wc), w02 = LD(wt + 2 * wc), w10 = LD(wt + 3 * wc), w11 = LD(wt + 4 * wc);
+  const __m512 w12 = LD(wt + 5 * wc), w20 = LD(wt + 6 * wc), w21 = LD(wt + 7 * wc), w22 = LD(wt + 8 * wc);
   const __m512 b = a->bias ? _mm512_maskz_loadu_ps(m, a->bias) : _mm512_setzero_ps();
   for (size_t i = 0; i < count; i++) {
     const float *xa = x0 + (ptrdiff_t)i * a->x_pix, *xb = xa + a->x_row, *xc = xb + a->x_row;
@@ -161,13 +165,13 @@ static __attribute__((noinline)) void sweep_row__avx512(size_t count, const row_
  * window's corner in the upper row; y_row: elements from the upper output row to the lower one.
  */
 static inline __attribute__((always_inline)) void tile_rows_3x3(size_t P, int masked, __mmask16 m, size_t c,
-                                                                ptrdiff_t x_row, ptrdiff_t y_row, const float *x0,
+                                                                size_t w_tap, ptrdiff_t x_row, ptrdiff_t y_row, const float *x0,
                                                                 const float *wt, const float *bias, int relu,
                                                                 float *y) {
 #define LD(p) (masked ? _mm512_maskz_loadu_ps(m, p) : _mm512_loadu_ps(p))
   __m512 wv[9], acc[NR][PX];
 #pragma GCC unroll 9
-  for (size_t k = 0; k < 9; k++) wv[k] = LD(wt + k * c);
+  for (size_t k = 0; k < 9; k++) wv[k] = LD(wt + k * w_tap);
 #pragma GCC unroll 8
   for (size_t p = 0; p < P; p++)
 #pragma GCC unroll 3
@@ -204,10 +208,10 @@ static inline __attribute__((always_inline)) void pixels_rows_3x3(size_t P, cons
   const size_t c = a->c;
   size_t ch = 0;
   for (; ch + CV <= c; ch += CV)
-    tile_rows_3x3(P, 0, (__mmask16)0xFFFF, c, a->x_row, y_row, x0 + ch, wt + ch, a->bias ? a->bias + ch : NULL,
+    tile_rows_3x3(P, 0, (__mmask16)0xFFFF, c, a->w_tap, a->x_row, y_row, x0 + ch, wt + ch, a->bias ? a->bias + ch : NULL,
                   a->relu, y + ch);
   if (ch < c)
-    tile_rows_3x3(P, 1, (__mmask16)((1u << (c - ch)) - 1), c, a->x_row, y_row, x0 + ch, wt + ch,
+    tile_rows_3x3(P, 1, (__mmask16)((1u << (c - ch)) - 1), c, a->w_tap, a->x_row, y_row, x0 + ch, wt + ch,
                   a->bias ? a->bias + ch : NULL, a->relu, y + ch);
 }
 
@@ -227,12 +231,12 @@ static __attribute__((noinline)) void interior_rows_3x3__avx512(size_t lo, size_
 void tsr_f32_dwconv2d_8x16__avx512(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
                                    size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
                                    size_t out_h, size_t out_w, size_t row0, size_t row1, const float *x, const float *wt,
-                                   const float *bias, int relu, float *y) {
+                                   size_t wt_stride, const float *bias, int relu, float *y) {
   /* Output columns [in_lo, in_hi) have their whole (dilated) window inside the input's width. */
   const output_range whole = whole_windows(w, s, stride_w, pad_left, dil_w, out_w);
   const size_t in_lo = whole.lo, in_hi = whole.hi;
   const ptrdiff_t wc = (ptrdiff_t)(w * c);
-  const row_args a = {c, s, (ptrdiff_t)(dil_w * c), (ptrdiff_t)dil_h * wc, (ptrdiff_t)(stride_w * c), bias, relu};
+  const row_args a = {c, s, wt_stride, (ptrdiff_t)(dil_w * c), (ptrdiff_t)dil_h * wc, (ptrdiff_t)(stride_w * c), bias, relu};
   const int pairs = r == 3 && s == 3 && stride_h == 1 && stride_w == 1 && dil_h == 1 && dil_w == 1 && in_lo < in_hi;
   for (size_t row = row0; row < row1; row++) {
     const size_t n = row / out_h, oh = row % out_h;

@@ -107,11 +107,12 @@ void tsr_f32_dwconv2d__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, si
                             size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w, size_t out_h, size_t out_w,
                             size_t row0, size_t row1, const float *x, const float *wt, const float *bias, int relu,
                             float *y);
-/* The same on AVX-512 F, 8-pixel x 16-channel tiles (sums in another order). */
+/* The same on AVX-512 F, 8-pixel x 16-channel tiles (sums in another order), one tap's weights wt_stride floats
+ * after the previous one's (at least c). */
 void tsr_f32_dwconv2d_8x16__avx512(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
                                    size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
                                    size_t out_h, size_t out_w, size_t row0, size_t row1, const float *x, const float *wt,
-                                   const float *bias, int relu, float *y);
+                                   size_t wt_stride, const float *bias, int relu, float *y);
 
 /*
  * Weight gradient of a 3x3 depthwise convolution, NHWC, f32: channels [ch0, ch1) of dw (c, 3, 3), overwritten,

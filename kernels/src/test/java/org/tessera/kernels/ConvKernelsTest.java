@@ -448,6 +448,8 @@ class ConvKernelsTest {
                 {Conv2dShape.of(2, 10, 10, 300, 70, 3, 1, 1), Conv2dShape.of(1, 3, 4, 300, 70, 3, 1, 1)},  // 216K packed floats; one thread
                 {new Conv2dShape(2, 10, 12, 6, 10, 3, 3, 1, 2, 1, 0, 2, 1, 1, 2, 2), new Conv2dShape(1, 5, 5, 6, 10, 3, 3, 1, 2, 1, 0, 2, 1, 1, 2, 2)},
                 {new Conv2dShape(2, 9, 10, 13, 13, 3, 3, 2, 2, 0, 1, 2, 0, 1, 1, 13), new Conv2dShape(1, 4, 4, 13, 13, 3, 3, 2, 2, 0, 1, 2, 0, 1, 1, 13)},
+                // depthwise at c = 128: the AVX-512 kernel's taps lie c + 16 floats apart
+                {new Conv2dShape(1, 6, 10, 128, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 128), new Conv2dShape(2, 4, 5, 128, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 128)},
                 {Conv2dShape.of(2, 28, 28, 1, 32, 3, 1, 1), Conv2dShape.of(1, 5, 6, 1, 32, 3, 1, 1)},      // short patch: direct kernel
         };
         for (Conv2dShape[] pair : pairs) {

@@ -16,11 +16,17 @@ public interface DepthwiseConv2d {
      * Output rows [row0, row1) of the flattened (n, oh) range: y[n][oh][ow][c] = act(sum over
      * (r, s) of x[n][ih][iw][c] * wt[r][s][c], then + bias[c]), taps in the padding skipped.
      *
-     * @param wt   the filters transposed to (r, s, c), so a tap's weights are adjacent like the pixel's channels
+     * @param wt   the filters transposed to (r, s, c), so a tap's weights are adjacent like the pixel's channels, one tap
+     *             {@link #tapStride} floats after the other
      * @param bias (c) or null
      */
     void rows(Conv2dShape shape, MemorySegment x, long xOffset, MemorySegment wt, MemorySegment bias, long biasOffset,
               MemorySegment y, long yOffset, boolean relu, int row0, int row1);
+
+    /** Floats from one tap's weights to the next in the {@code wt} that {@link #rows} reads: c, or more. */
+    default long tapStride(Conv2dShape shape) {
+        return shape.c();
+    }
 
     /**
      * Channel block of {@link #weightGradient} for this shape: channel ranges handed to it start on multiples of

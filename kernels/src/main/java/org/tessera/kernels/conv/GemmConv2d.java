@@ -162,7 +162,7 @@ public final class GemmConv2d extends CheckedConv {
                 if (useImplicit1x1(s)) implicitGemm(s, x, xOff, w, wOff, bias, biasOff, y, yOff, relu);
                 else pointwise(s, x, xOff, w, wOff, bias, biasOff, y, yOff, relu);
             }
-            case DEPTHWISE -> depthwise(s, x, xOff, depthwiseTaps(s, w, wOff), bias, biasOff, y, yOff, relu);
+            case DEPTHWISE -> depthwise(s, x, xOff, depthwiseTaps(s, w, wOff, depthwise.tapStride(s)), bias, biasOff, y, yOff, relu);
             case IM2COL -> {
                 if (useDirect(s)) direct(s, x, xOff, w, wOff, bias, biasOff, y, yOff, relu);
                 else if (useImplicit(s)) implicitGemm(s, x, xOff, w, wOff, bias, biasOff, y, yOff, relu);
@@ -309,8 +309,9 @@ public final class GemmConv2d extends CheckedConv {
         try {
             MemorySegment.copy(ws, 4 * wOff, plain.segment(), 0, 4 * len);
             if (algorithm(s) == Algorithm.DEPTHWISE) {
-                packed = HostStorage.allocate(4 * len);
-                transposeTaps(s, ws, wOff, packed.segment());
+                long stride = depthwise.tapStride(s);
+                packed = HostStorage.allocate(4L * s.r() * s.s() * stride);
+                transposeTaps(s, ws, wOff, packed.segment(), stride);
             } else if (implicit != null) {
                 packed = HostStorage.allocate(4 * perGroup * s.groups());
                 for (int g = 0; g < s.groups(); g++) {
@@ -400,7 +401,10 @@ public final class GemmConv2d extends CheckedConv {
         }
     }
 
-    /** Depthwise convolution with the filters in taps layout (r, s, c), as {@link #depthwiseTaps} writes them. */
+    /**
+     * Depthwise convolution with the filters in taps layout (r, s, c), taps {@code depthwise.tapStride} apart, as
+     * {@link #depthwiseTaps} writes them.
+     */
     private void depthwise(Conv2dShape s, Storage x, long xOff, MemorySegment wt, Storage bias, long biasOff,
                            Storage y, long yOff, boolean relu) {
         int c = s.c(), taps = s.r() * s.s();
@@ -415,18 +419,21 @@ public final class GemmConv2d extends CheckedConv {
                 (int) ((long) rows * t / parts), (int) ((long) rows * (t + 1) / parts)));
     }
 
-    /** Depthwise filters (c, r, s, 1) transposed to (r, s, c), in the calling thread's scratch slot 1. */
-    private static MemorySegment depthwiseTaps(Conv2dShape s, Storage w, long wOff) {
-        MemorySegment wt = scratch(1, 4L * s.r() * s.s() * s.c()).segment();
-        transposeTaps(s, ((HostStorage) w).segment(), wOff, wt);
+    /**
+     * Depthwise filters (c, r, s, 1) transposed to (r, s, c), taps {@code stride} floats apart, in the calling thread's
+     * scratch slot 1.
+     */
+    private static MemorySegment depthwiseTaps(Conv2dShape s, Storage w, long wOff, long stride) {
+        MemorySegment wt = scratch(1, 4L * s.r() * s.s() * stride).segment();
+        transposeTaps(s, ((HostStorage) w).segment(), wOff, wt, stride);
         return wt;
     }
 
-    /** Depthwise filters (c, r, s, 1) at {@code wOff} in {@code ws} written to {@code wt} as (r, s, c). */
-    private static void transposeTaps(Conv2dShape s, MemorySegment ws, long wOff, MemorySegment wt) {
+    /** Depthwise filters (c, r, s, 1) at {@code wOff} in {@code ws} written to {@code wt} as (r, s, c), taps stride apart. */
+    private static void transposeTaps(Conv2dShape s, MemorySegment ws, long wOff, MemorySegment wt, long stride) {
         int c = s.c(), taps = s.r() * s.s();
         for (int ch = 0; ch < c; ch++) {
-            for (int t = 0; t < taps; t++) wt.setAtIndex(F32, (long) t * c + ch, ws.getAtIndex(F32, wOff + (long) ch * taps + t));
+            for (int t = 0; t < taps; t++) wt.setAtIndex(F32, t * stride + ch, ws.getAtIndex(F32, wOff + (long) ch * taps + t));
         }
     }
 
@@ -444,7 +451,7 @@ public final class GemmConv2d extends CheckedConv {
             return;
         }
         if (algorithm(s) == Algorithm.DEPTHWISE) {
-            DepthwiseBackward.data(s, ((HostStorage) dy).segment(), dyOff, depthwiseTaps(s, w, wOff), ((HostStorage) dx).segment(), dxOff);
+            DepthwiseBackward.data(s, ((HostStorage) dy).segment(), dyOff, depthwiseTaps(s, w, wOff, s.c()), ((HostStorage) dx).segment(), dxOff);
             return;
         }
         int chunk = chunkRows(s);

@@ -113,7 +113,8 @@ final class NativeCpu {
                                                      @Cast("size_t") long padLeft, @Cast("size_t") long dilH, @Cast("size_t") long dilW,
                                                      @Cast("size_t") long outH, @Cast("size_t") long outW, @Cast("size_t") long row0,
                                                      @Cast("size_t") long row1, @Cast("const float*") long x,
-                                                     @Cast("const float*") long wt, @Cast("const float*") long bias, int relu,
+                                                     @Cast("const float*") long wt, @Cast("size_t") long wtStride,
+                                                     @Cast("const float*") long bias, int relu,
                                                      @Cast("float*") long y);
 
     static native void tsr_f32_dwconv2d_wgrad_3x3_c16__avx2(@Cast("size_t") long n, @Cast("size_t") long h, @Cast("size_t") long w,
