@@ -225,9 +225,9 @@ public final class GemmConv2d extends CheckedConv {
     }
 
     /**
-     * Per group, one of three schedules over the pool: when 6-pixel tiles do not share out evenly but 16-column
-     * filter panels do (few pixels, many filters: 14x14x256 has 33 tiles, 16 panels; 2 threads: 163 -> 172
-     * GFLOP/s), each task packs its own panels and runs every pixel against them; otherwise pixel ranges, against
+     * Per group, one of three schedules over the pool: when the kernel runs filter tiles outside (6x16 AVX2) and its
+     * pixel tiles do not share out evenly but its 16-column filter panels do (few pixels, many filters: 14x14x256 has
+     * 33 tiles, 16 panels; 2 threads: 163 -> 172 GFLOP/s), each task packs its own panels and runs every pixel against them; otherwise pixel ranges, against
      * filters packed by the caller when they are small ({@link #SERIAL_PACK_FLOATS}) or by all threads into one
      * shared buffer. The first two split into {@link #IMPLICIT_TASKS_PER_THREAD} tasks per thread and wake the pool
      * once per group, the last twice.
@@ -260,8 +260,11 @@ public final class GemmConv2d extends CheckedConv {
         int threads = s.flops() >= MIN_PARALLEL_FLOPS ? pool.threads() : 1, mr = implicit.mr(), nr = implicit.nr();
         int tiles = (pixels + mr - 1) / mr, panels = (kg + nr - 1) / nr;
         // pixel ranges unless they leave the busiest thread 2% over the average (filter panels per thread read all
-        // of x in every thread: 2 threads, FMNIST conv2, 64 x 14 x 14 pixels: 172 GFLOP/s by pixels, 159 by panels)
-        boolean byColumns = threads > 1 && unevenness(tiles, threads) > 1.02 && unevenness(panels, threads) < unevenness(tiles, threads);
+        // of x in every thread: 2 threads, FMNIST conv2, 64 x 14 x 14 pixels: 172 GFLOP/s by pixels, 159 by panels),
+        // and always when filter ranges would cost the kernel its input reuse (12x32, 14x14x256, 2 threads, in-JVM
+        // A/B: pixel ranges 3% faster by median)
+        boolean byColumns = threads > 1 && !implicit.pixelTilesOutside() && unevenness(tiles, threads) > 1.02
+                && unevenness(panels, threads) < unevenness(tiles, threads);
         for (int g = 0; g < s.groups(); g++) {
             final int group = g;
             MemorySegment packed = pack ? scratch : prepacked.asSlice(4 * perGroup * g, 4 * perGroup);

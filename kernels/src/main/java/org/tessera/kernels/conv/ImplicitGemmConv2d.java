@@ -33,6 +33,15 @@ public interface ImplicitGemmConv2d {
     void rows(Conv2dShape shape, MemorySegment x, long xOffset, int g, MemorySegment packed, MemorySegment bias, long biasOffset,
               MemorySegment y, long yOffset, boolean relu, int j0, int j1, long p0, long p1);
 
+    /**
+     * Whether {@link #rows} runs every filter tile of its range against a pixel tile before taking the next, so the
+     * tile's inputs stay in L1 across filter tiles. A task given fewer filter tiles then loses that reuse, and
+     * {@link GemmConv2d} splits pixels among threads instead of filters.
+     */
+    default boolean pixelTilesOutside() {
+        return false;
+    }
+
     /** Whether {@link #packFlippedFilters} is available (else the caller writes the flipped filters out first). */
     default boolean packsFlippedFilters() {
         return false;

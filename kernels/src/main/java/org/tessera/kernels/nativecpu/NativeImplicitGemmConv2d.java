@@ -40,6 +40,12 @@ final class NativeImplicitGemmConv2d implements ImplicitGemmConv2d {
         return avx512 ? 12 : 6;
     }
 
+    /** The 12x32 kernel's loop order (see its source); the 6x16 kernel runs filter tiles outside. */
+    @Override
+    public boolean pixelTilesOutside() {
+        return avx512;
+    }
+
     @Override
     public long packedFloats(Conv2dShape s) {
         long kg = s.k() / s.groups();
