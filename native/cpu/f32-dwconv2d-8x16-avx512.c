@@ -31,6 +31,7 @@
 #include <immintrin.h>
 #include <stddef.h>
 
+#include "tessera_alias4k.h"
 #include "tessera_cpu.h"
 #include "tessera_taps.h"
 
@@ -202,30 +203,60 @@ static inline __attribute__((always_inline)) void tile_rows_3x3(size_t P, int ma
 #undef LD
 }
 
-/* Every channel block of P pixels of a row pair. */
+/* Every channel block of P pixels of a row pair, from the first block up or (down) from the last one down. */
 static inline __attribute__((always_inline)) void pixels_rows_3x3(size_t P, const row_args *a, ptrdiff_t y_row,
-                                                                  const float *x0, const float *wt, float *y) {
-  const size_t c = a->c;
-  size_t ch = 0;
-  for (; ch + CV <= c; ch += CV)
+                                                                  const float *x0, const float *wt, float *y, int down) {
+  const size_t c = a->c, full = c / CV * CV;
+  if (full < c && down)
+    tile_rows_3x3(P, 1, (__mmask16)((1u << (c - full)) - 1), c, a->w_tap, a->x_row, y_row, x0 + full, wt + full,
+                  a->bias ? a->bias + full : NULL, a->relu, y + full);
+  for (size_t b = 0; b < full; b += CV) {
+    const size_t ch = down ? full - CV - b : b;
     tile_rows_3x3(P, 0, (__mmask16)0xFFFF, c, a->w_tap, a->x_row, y_row, x0 + ch, wt + ch, a->bias ? a->bias + ch : NULL,
                   a->relu, y + ch);
-  if (ch < c)
-    tile_rows_3x3(P, 1, (__mmask16)((1u << (c - ch)) - 1), c, a->w_tap, a->x_row, y_row, x0 + ch, wt + ch,
-                  a->bias ? a->bias + ch : NULL, a->relu, y + ch);
+  }
+  if (full < c && !down)
+    tile_rows_3x3(P, 1, (__mmask16)((1u << (c - full)) - 1), c, a->w_tap, a->x_row, y_row, x0 + full, wt + full,
+                  a->bias ? a->bias + full : NULL, a->relu, y + full);
 }
 
-/* Output columns [lo, hi) of two adjacent rows; x0: the window corner of column lo in the upper row. Not inlined,
- * like sweep_row__avx512: inlined into the driver, its speed moved with unrelated driver edits (c=256 28x28,
- * 75 -> 60 GFLOP/s when the column bounds came from a helper), as registers and spill slots were reshuffled. */
-static __attribute__((noinline)) void interior_rows_3x3__avx512(size_t lo, size_t hi, const row_args *a,
+/* Output columns [lo, hi) of two adjacent rows, every channel block of a tile up or down before the next tile. */
+static inline __attribute__((always_inline)) void walk_rows_3x3(int down, size_t lo, size_t hi, const row_args *a,
                                                                 ptrdiff_t y_row, const float *x0, const float *wt,
                                                                 float *y) {
   size_t ow = lo;
-  for (; ow + PX <= hi; ow += PX) pixels_rows_3x3(PX, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c);
-  if (ow + 4 <= hi) pixels_rows_3x3(4, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c), ow += 4;
-  if (ow + 2 <= hi) pixels_rows_3x3(2, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c), ow += 2;
-  if (ow < hi) pixels_rows_3x3(1, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c);
+  for (; ow + PX <= hi; ow += PX) pixels_rows_3x3(PX, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c, down);
+  if (ow + 4 <= hi) pixels_rows_3x3(4, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c, down), ow += 4;
+  if (ow + 2 <= hi) pixels_rows_3x3(2, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c, down), ow += 2;
+  if (ow < hi) pixels_rows_3x3(1, a, y_row, x0 + (ow - lo) * a->c, wt, y + ow * a->c, down);
+}
+
+/*
+ * Output columns [lo, hi) of two adjacent rows; x0: the window corner of column lo in the upper row; channel
+ * blocks walked down when `down` (see pair_walks_down). Not inlined, like sweep_row__avx512: inlined into the
+ * driver, its speed moved with unrelated driver edits (c=256 28x28, 75 -> 60 GFLOP/s when the column bounds came
+ * from a helper), as registers and spill slots were reshuffled. The direction is a constant in each copy of the
+ * walk: as a runtime value it cost up to 10%.
+ */
+static __attribute__((noinline)) void interior_rows_3x3__avx512(size_t lo, size_t hi, const row_args *a,
+                                                                ptrdiff_t y_row, const float *x0, const float *wt,
+                                                                float *y, int down) {
+  if (down) walk_rows_3x3(1, lo, hi, a, y_row, x0, wt, y);
+  else walk_rows_3x3(0, lo, hi, a, y_row, x0, wt, y);
+}
+
+/*
+ * Whether a row pair's tiles walk their channel blocks down: when y lies a block or two above x modulo 4 KiB,
+ * walking up, each tile's loads would wait on the stores of the tile before (4 KiB aliasing; c=256 28x28, y - x
+ * = 64 bytes, in-process A/B medians: 66 -> 53 us, about the time at other offsets). Judged on the first tile:
+ * its 16 stores against the 40 loads of the tiles after it. y: the tile's first output, x0: its window corner.
+ */
+static int pair_walks_down(const row_args *a, ptrdiff_t y_row, const float *x0, const float *y) {
+  const ptrdiff_t pix = (ptrdiff_t)(a->c * sizeof(float));
+  const uint64_t stores = lines_mod_4k(y, PX, pix) | lines_mod_4k(y + y_row, PX, pix);
+  uint64_t loads = 0;
+  for (size_t i = 0; i < NR + 2; i++) loads |= lines_mod_4k(x0 + (ptrdiff_t)i * a->x_row, PX + 2, pix);
+  return walk_down_4k(stores, loads);
 }
 
 void tsr_f32_dwconv2d_8x16__avx512(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
@@ -237,6 +268,8 @@ void tsr_f32_dwconv2d_8x16__avx512(size_t h, size_t w, size_t c, size_t r, size_
   const size_t in_lo = whole.lo, in_hi = whole.hi;
   const ptrdiff_t wc = (ptrdiff_t)(w * c);
   const row_args a = {c, s, wt_stride, (ptrdiff_t)(dil_w * c), (ptrdiff_t)dil_h * wc, (ptrdiff_t)(stride_w * c), bias, relu};
+  uintptr_t walk_rel = 4096; /* no offset yet */
+  int walk_down = 0;
   const int pairs = r == 3 && s == 3 && stride_h == 1 && stride_w == 1 && dil_h == 1 && dil_w == 1 && in_lo < in_hi;
   for (size_t row = row0; row < row1; row++) {
     const size_t n = row / out_h, oh = row % out_h;
@@ -248,7 +281,12 @@ void tsr_f32_dwconv2d_8x16__avx512(size_t h, size_t w, size_t c, size_t r, size_
     const int pair = pairs && row + NR - 1 < row1 && oh + NR - 1 < out_h && hb >= 0 && hb + NR + 1 < (ptrdiff_t)h;
     const int sweep = !pair && r == 3 && s == 3 && c % 128 != 0 && r0 == 0 && r1 == 3 && in_lo < in_hi;
     const float *x_lo = x + xrow + (ptrdiff_t)((in_lo * stride_w - pad_left) * c);
-    if (pair) interior_rows_3x3__avx512(in_lo, in_hi, &a, (ptrdiff_t)(out_w * c), x_lo, wt, yr);
+    if (pair) {
+      /* the tiles' offset modulo 4 KiB, and so the direction, changes only if x and y rows differ in length */
+      const uintptr_t rel = ((uintptr_t)(yr + in_lo * c) - (uintptr_t)x_lo) & 4095;
+      if (rel != walk_rel) walk_rel = rel, walk_down = pair_walks_down(&a, (ptrdiff_t)(out_w * c), x_lo, yr + in_lo * c);
+      interior_rows_3x3__avx512(in_lo, in_hi, &a, (ptrdiff_t)(out_w * c), x_lo, wt, yr, walk_down);
+    }
     if (sweep) sweep_row__avx512(in_hi - in_lo, &a, x_lo, wt, yr + in_lo * c);
     for (size_t k = 0; k < (pair ? NR : 1); k++) { /* the pair's lower row: only its edge pixels are left */
       const ptrdiff_t xr = xrow + (ptrdiff_t)k * wc;

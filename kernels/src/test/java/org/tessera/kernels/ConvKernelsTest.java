@@ -435,6 +435,21 @@ class ConvKernelsTest {
         return java.util.Arrays.copyOfRange(all, from, all.length);
     }
 
+    /**
+     * Depthwise output at every 64-byte line above the input modulo 4 KiB: the AVX-512 kernel walks a tile's channel
+     * blocks down when y lies a block or two above x (4 KiB aliasing), so this runs both directions, with and without
+     * a masked last block (c = 40), and across the row-pair tiles and the single rows and edge pixels around them.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void depthwiseAtEveryLineOfOutputAboveInput(Variant<ConvKernels> v, SplittableRandom rnd) {
+        assumeTrue(v.skipReason() == null, v.skipReason());
+        for (int c : new int[] {256, 40}) {
+            Conv2dShape s = new Conv2dShape(1, 7, 11, c, c, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, c);
+            for (int above = 0; above < 4096; above += 64) check(v.kernels(), s, rnd.nextBoolean(), rnd.nextBoolean(), rnd, above);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void packedFiltersGiveThePlainResultBitForBit(Variant<ConvKernels> v, SplittableRandom rnd) {
@@ -648,17 +663,28 @@ class ConvKernelsTest {
     }
 
     private static void check(ConvKernels kernels, Conv2dShape s, boolean withBias, boolean relu, SplittableRandom rnd) {
+        check(kernels, s, withBias, relu, rnd, -1);
+    }
+
+    /**
+     * As above; with {@code yAbove} >= 0, y starts that many bytes above x modulo 4 KiB (else a few floats into its
+     * buffer).
+     */
+    private static void check(ConvKernels kernels, Conv2dShape s, boolean withBias, boolean relu, SplittableRandom rnd, int yAbove) {
         int xLen = s.n() * s.h() * s.w() * s.c(), wLen = s.k() * s.r() * s.s() * (s.c() / s.groups());
         int yLen = s.n() * s.outH() * s.outW() * s.k();
-        int xOff = rnd.nextInt(4), wOff = rnd.nextInt(4), yOff = rnd.nextInt(4), bOff = rnd.nextInt(4);
+        int xOff = rnd.nextInt(4), wOff = rnd.nextInt(4), bOff = rnd.nextInt(4);
         float[] x = TestData.floats(rnd, xOff + xLen), w = TestData.floats(rnd, wOff + wLen), b = TestData.floats(rnd, bOff + s.k());
         float[] expected = ConvReference.conv2d(s, java.util.Arrays.copyOfRange(x, xOff, x.length),
                 java.util.Arrays.copyOfRange(w, wOff, w.length), withBias ? java.util.Arrays.copyOfRange(b, bOff, b.length) : null, relu);
         try (HostStorage xs = TestData.storage(x); HostStorage ws = TestData.storage(w); HostStorage bs = TestData.storage(b);
-             HostStorage ys = TestData.poisoned(yOff + yLen + 3)) {
+             HostStorage ys = TestData.poisoned((yAbove < 0 ? 3 : 1024) + yLen + 3)) {
+            long xAt = xs.segment().address() + 4L * xOff;
+            int yOff = yAbove < 0 ? rnd.nextInt(4) : (int) Math.floorMod(xAt + yAbove - ys.segment().address(), 4096L) / 4;
             kernels.conv2dF32(s, xs, xOff, ws, wOff, withBias ? bs : null, bOff, ys, yOff, relu);
             float[] all = TestData.floats(ys);
-            String what = kernels.kernelId(s) + " " + s + (withBias ? " +bias" : "") + (relu ? " relu" : "");
+            String what = kernels.kernelId(s) + " " + s + (withBias ? " +bias" : "") + (relu ? " relu" : "")
+                    + (yAbove < 0 ? "" : ", y " + yAbove + " bytes above x modulo 4 KiB");
             float[] scale = ConvReference.conv2d(s, abs(java.util.Arrays.copyOfRange(x, xOff, x.length)),
                     abs(java.util.Arrays.copyOfRange(w, wOff, w.length)), withBias ? abs(java.util.Arrays.copyOfRange(b, bOff, b.length)) : null, false);
             assertCloseScaled(what, expected, scale, java.util.Arrays.copyOfRange(all, yOff, yOff + yLen));
