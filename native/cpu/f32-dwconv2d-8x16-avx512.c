@@ -248,7 +248,7 @@ static __attribute__((noinline)) void interior_rows_3x3__avx512(size_t lo, size_
 /*
  * Whether a row pair's tiles walk their channel blocks down: when y lies a block or two above x modulo 4 KiB,
  * walking up, each tile's loads would wait on the stores of the tile before (4 KiB aliasing; c=256 28x28, y - x
- * = 64 bytes, in-process A/B medians: 66 -> 53 us, about the time at other offsets). Judged on the first tile:
+ * = 64 bytes, in-process A/B medians: 73 -> 53 us, about the time at other offsets). Judged on the first tile:
  * its 16 stores against the 40 loads of the tiles after it. y: the tile's first output, x0: its window corner.
  */
 static int pair_walks_down(const row_args *a, ptrdiff_t y_row, const float *x0, const float *y) {

@@ -227,9 +227,9 @@ public final class GemmConv2d extends CheckedConv {
     /**
      * Per group, one of three schedules over the pool: when the kernel runs filter tiles outside (6x16 AVX2) and its
      * pixel tiles do not share out evenly but its 16-column filter panels do (few pixels, many filters: 14x14x256 has
-     * 33 tiles, 16 panels; 2 threads: 163 -> 172 GFLOP/s), each task packs its own panels and runs every pixel against them; otherwise pixel ranges, against
-     * filters packed by the caller when they are small ({@link #SERIAL_PACK_FLOATS}) or by all threads into one
-     * shared buffer. The first two split into {@link #IMPLICIT_TASKS_PER_THREAD} tasks per thread and wake the pool
+     * 33 tiles, 16 panels; 2 threads: 163 -> 172 GFLOP/s), each task packs its own panels and runs every pixel
+     * against them; otherwise pixel ranges, against filters packed by the caller when they are small
+     * ({@link #SERIAL_PACK_FLOATS}) or by all threads into one shared buffer. The first two split into {@link #IMPLICIT_TASKS_PER_THREAD} tasks per thread and wake the pool
      * once per group, the last twice.
      */
     private void implicitGemm(Conv2dShape s, Storage x, long xOff, Storage w, long wOff, Storage bias, long biasOff,
