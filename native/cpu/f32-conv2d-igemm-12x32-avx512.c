@@ -170,11 +170,12 @@ void tsr_f32_conv2d_igemm_12x32__avx512(size_t h, size_t w, size_t c, size_t r, 
     for (size_t pc = 0; pc < k; pc += KC) {
       const size_t kc = k - pc < KC ? k - pc : KC;
       const size_t t0 = pc / cg, ch0 = pc % cg, taps = (pc + kc - 1) / cg - t0 + 1, stride = taps * TR;
-      const size_t row0 = t0 / s, col0 = t0 % s; /* tap t0's filter row and column */
+      tap_offset tap[KC + 2];
+      block_tap_offsets(&g, t0 / s, t0 % s, taps, ch0, tap);
       for (size_t i = 0; i < tiles; i++)
         for (size_t q = 0; q < TR; q++) {
           if (q < len[i]) {
-            origin_tap_pointers(&g, origin[i * TR + q], row0, col0, taps, ch0, zero, table + i * stride + q, TR);
+            origin_tap_pointers(&g, origin[i * TR + q], tap, taps, zero, table + i * stride + q, TR);
           } else {
             for (size_t j = 0; j < taps; j++) table[i * stride + j * TR + q] = zero;
           }

@@ -30,15 +30,14 @@
 #include "tessera_f32_gemm_6x16_avx2.h"
 
 /*
- * table[j * 6 + q] = where the pixel of origin o[q] reads taps t0 + j (j < taps), channels from ch0 for j = 0 and
- * from 0 for the rest: into x, or at `zero` for taps in the padding and for q >= n (pixels past the range).
+ * table[j * 6 + q] = where the pixel of origin o[q] reads the k block's tap j (offsets tap[j], j < taps): into x,
+ * or at `zero` for taps in the padding and for q >= n (pixels past the range).
  */
-static void tap_pointers(const igemm_geometry *g, const pixel_origin *o, size_t n, size_t t0, size_t taps, size_t ch0,
+static void tap_pointers(const igemm_geometry *g, const pixel_origin *o, size_t n, const tap_offset *tap, size_t taps,
                          const float *zero, const float **table) {
-  const size_t row0 = t0 / g->s, col0 = t0 % g->s; /* tap t0's filter row and column */
   for (size_t q = 0; q < MR; q++) {
     if (q < n) {
-      origin_tap_pointers(g, o[q], row0, col0, taps, ch0, zero, table + q, MR);
+      origin_tap_pointers(g, o[q], tap, taps, zero, table + q, MR);
     } else {
       for (size_t j = 0; j < taps; j++) table[j * MR + q] = zero;
     }
@@ -126,7 +125,9 @@ void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, siz
       const size_t kc = k - pc < KC ? k - pc : KC;
       const size_t t0 = pc / cg, ch0 = pc % cg, taps = (pc + kc - 1) / cg - t0 + 1;
       const size_t stride = taps * MR;
-      for (size_t i = 0; i < mc; i += MR) tap_pointers(&g, origin + i, mc - i, t0, taps, ch0, zero, table + i / MR * stride);
+      tap_offset tap[KC + 2];
+      block_tap_offsets(&g, t0 / s, t0 % s, taps, ch0, tap);
+      for (size_t i = 0; i < mc; i += MR) tap_pointers(&g, origin + i, mc - i, tap, taps, zero, table + i / MR * stride);
       const epilogue e = {1.0f, 0.0f, pc == 0, pc + kc == k, NULL, relu};
       block_6x16__avx2(table, stride, cg, ch0, kc, packed + pc * npad, j0, j1, mc, y + ic * ldy, ldy, bias, e);
     }
