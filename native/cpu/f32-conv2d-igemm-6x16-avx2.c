@@ -120,7 +120,7 @@ void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, siz
   pixel_origin origin[MC];
   for (size_t ic = p0; ic < p1; ic += block) {
     const size_t mc = p1 - ic < block ? p1 - ic : block;
-    for (size_t i = 0; i < mc; i++) origin[i] = pixel_origin_at(&g, ic + i);
+    pixel_origins(&g, ic, mc, origin);
     for (size_t pc = 0; pc < k; pc += KC) {
       const size_t kc = k - pc < KC ? k - pc : KC;
       const size_t t0 = pc / cg, ch0 = pc % cg, taps = (pc + kc - 1) / cg - t0 + 1;

@@ -23,11 +23,18 @@ typedef struct {
   ptrdiff_t hb, wb;
 } pixel_origin;
 
-/* The origin of output pixel `pixel` (n, row, column flattened). */
-static inline pixel_origin pixel_origin_at(const igemm_geometry *g, size_t pixel) {
-  const size_t n = pixel / (g->out_h * g->out_w), rest = pixel % (g->out_h * g->out_w);
-  return (pixel_origin){n * g->h, (ptrdiff_t)((rest / g->out_w) * g->stride_h) - (ptrdiff_t)g->pad_top,
-                        (ptrdiff_t)((rest % g->out_w) * g->stride_w) - (ptrdiff_t)g->pad_left};
+/* out[i] = the origin of output pixel first + i (n, row, column flattened), i < count: one division for all. */
+static inline void pixel_origins(const igemm_geometry *g, size_t first, size_t count, pixel_origin *out) {
+  const size_t image = g->out_h * g->out_w;
+  size_t n = first / image, row = first % image / g->out_w, col = first % g->out_w;
+  for (size_t i = 0; i < count; i++) {
+    out[i] = (pixel_origin){n * g->h, (ptrdiff_t)(row * g->stride_h) - (ptrdiff_t)g->pad_top,
+                            (ptrdiff_t)(col * g->stride_w) - (ptrdiff_t)g->pad_left};
+    if (++col == g->out_w) {
+      col = 0;
+      if (++row == g->out_h) row = 0, n++;
+    }
+  }
 }
 
 /* Tap t0 + j of a k block (tap t0 in filter row row0, column col0): its row and column offsets from a window's
