@@ -15,9 +15,14 @@
  * Pixel order: per image, first the pixels whose whole window is inside the input, then the bands along the
  * top, bottom, left and right edges (regions() below); a tile never spans two of these rectangles. A tile skips
  * a tap's run when the tap is in the padding for all its pixels, so edge tiles do not multiply padded zeros:
- * at 14x14 with padding 1 those were 9% of the FMAs. Each output is otherwise the 6x16 tile's FMA chain over the
- * patch in the same order, with the same epilogue: for finite filters the bits are the AVX2 kernel's (a skipped
- * FMA added 0 * w).
+ * at 14x14 with padding 1 those were 9% of the FMAs.
+ *
+ * Spans: a tile runs two packed k blocks (SPAN = 512 patch columns) before it stores, halving the accumulator
+ * loads and stores and the tile starts; its input runs (24 KiB for 12 pixels) still fit L1. C harness A/B, one
+ * thread, medians: 3x3 14x14x256 2,663 -> 2,606 us, 56x56x64 3,039 -> 2,981, 14x14 32 -> 64 channels 70.5 -> 67.9.
+ * Within one k block each output is the 6x16 tile's FMA chain over the patch in the same order, with the same
+ * epilogue: for patches of at most KC columns and finite filters the bits are the AVX2 kernel's (a skipped FMA
+ * added 0 * w); longer patches round at every SPAN columns where the AVX2 kernel rounds at every KC.
  */
 #include "tessera_cpu.h"
 #include "tessera_f32_conv2d_igemm.h"
@@ -25,6 +30,7 @@
 #include "tessera_taps.h"
 
 #define TR (2 * MR) /* pixels per tile */
+#define SPAN (2 * KC) /* patch columns a tile runs before it stores: two packed k blocks */
 
 /* Output rows [r0, r1) x columns [c0, c1) of an image; its pixels in row-major order. */
 typedef struct {
@@ -78,35 +84,48 @@ static inline void cursor_step(const rect *rs, cursor *c) {
 }
 
 /*
- * A rows x (16 * panels) tile over kc patch columns, rows 6 or 12 and panels 1 or 2 (constants at each call):
+ * A rows x (16 * panels) tile over kc patch columns, rows 2 to 12 and panels 1 or 2 (constants at each call):
  * t holds TR tap pointers per tap run (the first run cg - ch0 long, then cg, the last cut at kc); runs in the
- * padding for every pixel are skipped. b: the first 16-column panel; row q of the result goes to y[q] + col.
+ * padding for every pixel are skipped. The columns lie in up to two packed k blocks: kc0 columns from b, the
+ * first 16-column panel of the first, then kc - kc0 from b_next. Row q of the result goes to y[q] + col.
  */
 static inline __attribute__((always_inline)) void tile(size_t rows, size_t panels, const float *const *t,
                                                        const float *zero, size_t cg, size_t ch0, size_t kc,
-                                                       const float *b, float *const *y, size_t col, size_t mr,
-                                                       size_t nr, const epilogue *e) {
+                                                       const float *b, size_t kc0, const float *b_next,
+                                                       float *const *y, size_t col, size_t mr, size_t nr,
+                                                       const epilogue *e) {
   __m512 acc[TR][2];
   for (size_t r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
   for (size_t r = 0; r < mr; r++) _mm_prefetch((const char *)(y[r] + col), _MM_HINT_T0);
-  const size_t b1 = NR * kc; /* second panel, in floats from the first */
+  size_t b1 = NR * kc0;       /* second panel, in floats from the first, in the current k block */
+  size_t block_left = kc0;    /* columns of the current k block still to run */
   size_t left = kc, run = cg - ch0 < kc ? cg - ch0 : kc;
   for (;;) {
     const float *a[TR];
     int inside = 0;
     for (size_t r = 0; r < rows; r++) a[r] = t[r], inside |= t[r] != zero;
-    if (!inside) {
-      b += run * NR;
-    } else {
-      for (size_t p = 0; p < run; p++, b += NR) {
-        const __m512 b0v = _mm512_load_ps(b);
-        const __m512 b1v = panels == 2 ? _mm512_load_ps(b + b1) : b0v;
+    for (size_t p = 0; p < run;) { /* a run that crosses into the second k block: two pieces */
+      const size_t end = run - p < block_left ? run : p + block_left;
+      block_left -= end - p;
+      if (!inside) {
+        b += (end - p) * NR;
+        p = end;
+      } else {
+        for (; p < end; p++, b += NR) {
+          const __m512 b0v = _mm512_load_ps(b);
+          const __m512 b1v = panels == 2 ? _mm512_load_ps(b + b1) : b0v;
 #pragma GCC unroll 12
-        for (size_t r = 0; r < rows; r++) {
-          const __m512 av = _mm512_set1_ps(a[r][p]);
-          acc[r][0] = _mm512_fmadd_ps(av, b0v, acc[r][0]);
-          if (panels == 2) acc[r][1] = _mm512_fmadd_ps(av, b1v, acc[r][1]);
+          for (size_t r = 0; r < rows; r++) {
+            const __m512 av = _mm512_set1_ps(a[r][p]);
+            acc[r][0] = _mm512_fmadd_ps(av, b0v, acc[r][0]);
+            if (panels == 2) acc[r][1] = _mm512_fmadd_ps(av, b1v, acc[r][1]);
+          }
         }
+      }
+      if (block_left == 0) {
+        b = b_next;
+        block_left = kc - kc0;
+        b1 = NR * block_left;
       }
     }
     left -= run;
@@ -123,23 +142,24 @@ static inline __attribute__((always_inline)) void tile(size_t rows, size_t panel
  * 6 rows were 4% of the FMAs (3x3 14x14x256, one thread, C harness A/B: medians 2,010 -> 1,955 us).
  */
 static void filter_tiles__avx512(const float *const *t, const float *zero, size_t cg, size_t ch0, size_t kc,
-                                 const float *bp, size_t j0, size_t j1, size_t mr, float *const *y, const float *bias, epilogue e) {
+                                 const float *bp, size_t kc0, const float *bp_next, size_t j0, size_t j1, size_t mr,
+                                 float *const *y, const float *bias, epilogue e) {
   for (size_t j = j0; j < j1; j += 2 * NR) {
     const size_t nr = j1 - j < 2 * NR ? j1 - j : 2 * NR;
     e.bias = bias ? bias + j : NULL;
-    const float *b = bp + j * kc;
+    const float *b = bp + j * kc0, *bn = bp_next ? bp_next + j * (kc - kc0) : NULL;
     if (mr > MR) {
-      if (nr > NR) tile(TR, 2, t, zero, cg, ch0, kc, b, y, j, mr, nr, &e);
-      else tile(TR, 1, t, zero, cg, ch0, kc, b, y, j, mr, nr, &e);
+      if (nr > NR) tile(TR, 2, t, zero, cg, ch0, kc, b, kc0, bn, y, j, mr, nr, &e);
+      else tile(TR, 1, t, zero, cg, ch0, kc, b, kc0, bn, y, j, mr, nr, &e);
     } else if (mr > 4) {
-      if (nr > NR) tile(MR, 2, t, zero, cg, ch0, kc, b, y, j, mr, nr, &e);
-      else tile(MR, 1, t, zero, cg, ch0, kc, b, y, j, mr, nr, &e);
+      if (nr > NR) tile(MR, 2, t, zero, cg, ch0, kc, b, kc0, bn, y, j, mr, nr, &e);
+      else tile(MR, 1, t, zero, cg, ch0, kc, b, kc0, bn, y, j, mr, nr, &e);
     } else if (mr > 2) {
-      if (nr > NR) tile(4, 2, t, zero, cg, ch0, kc, b, y, j, mr, nr, &e);
-      else tile(4, 1, t, zero, cg, ch0, kc, b, y, j, mr, nr, &e);
+      if (nr > NR) tile(4, 2, t, zero, cg, ch0, kc, b, kc0, bn, y, j, mr, nr, &e);
+      else tile(4, 1, t, zero, cg, ch0, kc, b, kc0, bn, y, j, mr, nr, &e);
     } else {
-      if (nr > NR) tile(2, 2, t, zero, cg, ch0, kc, b, y, j, mr, nr, &e);
-      else tile(2, 1, t, zero, cg, ch0, kc, b, y, j, mr, nr, &e);
+      if (nr > NR) tile(2, 2, t, zero, cg, ch0, kc, b, kc0, bn, y, j, mr, nr, &e);
+      else tile(2, 1, t, zero, cg, ch0, kc, b, kc0, bn, y, j, mr, nr, &e);
     }
   }
 }
@@ -154,12 +174,12 @@ void tsr_f32_conv2d_igemm_12x32__avx512(size_t h, size_t w, size_t c, size_t r, 
   const igemm_geometry g = {h, w, c, r, s, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w,
                             out_h, out_w, cg, group * cg, x};
   float *zero = align64(workspace);
-  const float **table = (const float **)(zero + KC);
+  const float **table = (const float **)(zero + SPAN);
   float **rows = (float **)(table + TABLE_PTRS);
-  for (size_t i = 0; i < KC; i++) zero[i] = 0.0f;
+  for (size_t i = 0; i < SPAN; i++) zero[i] = 0.0f;
   rect rs[5];
   const size_t nrect = regions(&g, rs);
-  const size_t max_tiles = igemm_block_tiles(KC, cg, r * s, TR, MC);
+  const size_t max_tiles = igemm_block_tiles(SPAN, cg, r * s, TR, MC);
   pixel_origin origin[MC];
   size_t len[MC / TR];
   for (size_t pos = p0; pos < p1;) {
@@ -177,10 +197,10 @@ void tsr_f32_conv2d_igemm_12x32__avx512(size_t h, size_t w, size_t c, size_t r, 
       }
       pos += n;
     }
-    for (size_t pc = 0; pc < k; pc += KC) {
-      const size_t kc = k - pc < KC ? k - pc : KC;
+    for (size_t pc = 0; pc < k; pc += SPAN) {
+      const size_t kc = k - pc < SPAN ? k - pc : SPAN, kc0 = kc < KC ? kc : KC;
       const size_t t0 = pc / cg, ch0 = pc % cg, taps = (pc + kc - 1) / cg - t0 + 1, stride = taps * TR;
-      tap_offset tap[KC + 2];
+      tap_offset tap[SPAN + 2];
       block_tap_offsets(&g, t0 / s, t0 % s, taps, ch0, tap);
       for (size_t i = 0; i < tiles; i++)
         for (size_t q = 0; q < TR; q++) {
@@ -192,8 +212,8 @@ void tsr_f32_conv2d_igemm_12x32__avx512(size_t h, size_t w, size_t c, size_t r, 
         }
       const epilogue e = {1.0f, 0.0f, pc == 0, pc + kc == k, NULL, relu};
       for (size_t i = 0; i < tiles; i++)
-        filter_tiles__avx512(table + i * stride, zero, cg, ch0, kc, packed + pc * npad, j0, j1, len[i], rows + i * TR,
-                             bias, e);
+        filter_tiles__avx512(table + i * stride, zero, cg, ch0, kc, packed + pc * npad, kc0,
+                             kc > kc0 ? packed + (pc + KC) * npad : NULL, j0, j1, len[i], rows + i * TR, bias, e);
     }
   }
 }

@@ -102,8 +102,8 @@ static void block_6x16__avx2(const float *const *table, size_t stride, size_t cg
 }
 
 size_t tsr_f32_conv2d_igemm_workspace_bytes__avx2(void) {
-  /* the zero run, the tap table and (for the AVX-512 kernel) the C row of each pixel of a block */
-  return (size_t)KC * sizeof(float) + TABLE_PTRS * sizeof(float *) + MC * sizeof(float *) + 128;
+  /* the zero run (two k blocks long for the AVX-512 kernel), the tap table and (AVX-512) the C row of each pixel */
+  return 2 * (size_t)KC * sizeof(float) + TABLE_PTRS * sizeof(float *) + MC * sizeof(float *) + 128;
 }
 
 void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,

@@ -2,6 +2,7 @@ package org.tessera.kernels.nativecpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.MemorySegment;
@@ -60,14 +61,16 @@ class F32GemmTilesTest {
     }
 
     /**
-     * The implicit-GEMM convolution on 12x32 tiles against the 6x16 one, bit for bit: random geometry (stride,
-     * dilation, asymmetric-free padding, groups, channel runs that cross the 256-column k block), filter counts
-     * around 16 and 32, bias and ReLU, poisoned outputs. The 12x32 kernel orders pixels its own way (whole windows
-     * first), so its calls split [0, pixels) at random positions, off the 12-pixel tile: together they must write
-     * every pixel.
+     * The implicit-GEMM convolution on 12x32 tiles against the 6x16 one: random geometry (stride, dilation,
+     * asymmetric-free padding, groups, channel runs that cross the 256-column k blocks and the 512-column spans),
+     * filter counts around 16 and 32, bias and ReLU, poisoned outputs. Within one k block (patches of at most
+     * {@link #K_BLOCK} columns) both run the same FMA chain per output: bit for bit. Longer patches round where
+     * the 6x16 tiles store every 256 columns and the 12x32 ones every 512: relative error below 1e-6. The 12x32
+     * kernel orders pixels its own way (whole windows first), so its calls split [0, pixels) at random positions,
+     * off the 12-pixel tile: together they must write every pixel.
      */
     @Test
-    void implicitConvTilesEqualAvx2TilesBitForBit(SplittableRandom rnd) {
+    void implicitConvTilesEqualAvx2Tiles(SplittableRandom rnd) {
         NativeLibrary lib = NativeLibrary.get();
         assumeTrue(lib.loaded() && lib.cpuIsa().min(lib.buildIsa()) == Isa.AVX512, "needs an AVX-512 CPU: "
                 + (lib.loaded() ? "this one runs " + lib.cpuIsa().id() : lib.reason()));
@@ -96,9 +99,32 @@ class F32GemmTilesTest {
                     if (cuts[i] < cuts[i + 1]) wide.rows(s, xs.segment(), 0, g, packed.segment(), bias1, 0, y1.segment(), 0, relu, 0, kg, cuts[i], cuts[i + 1]);
                 }
                 narrow.rows(s, xs.segment(), 0, g, packed.segment(), bias1, 0, y2.segment(), 0, relu, 0, kg, 0, pixels);
-                assertBitsEqual(what, TestData.floats(y2), TestData.floats(y1));
+                if (s.r() * s.s() * (c / groups) <= K_BLOCK) assertBitsEqual(what, TestData.floats(y2), TestData.floats(y1));
+                else assertClose(what, TestData.floats(y2), TestData.floats(y1));
             }
         }
+    }
+
+    /** The native kernels' k block (KC): outputs are rounded to memory at its multiples. */
+    private static final int K_BLOCK = 256;
+
+    /**
+     * Relative Frobenius error below 1e-6 over the elements the reference wrote; the others (another group's
+     * outputs) keep their poison in both.
+     */
+    private static void assertClose(String what, float[] expected, float[] actual) {
+        double num = 0, den = 0;
+        for (int i = 0; i < expected.length; i++) {
+            int at = i;
+            assertEquals(Float.isFinite(expected[i]), Float.isFinite(actual[i]), () -> what + ": element " + at + ": "
+                    + expected[at] + " vs " + actual[at]);
+            if (!Float.isFinite(expected[i])) continue;
+            double d = (double) actual[i] - expected[i];
+            num += d * d;
+            den += (double) expected[i] * expected[i];
+        }
+        double err = Math.sqrt(num / Math.max(den, Double.MIN_NORMAL));
+        assertTrue(err < 1e-6, () -> what + ": relative error " + err);
     }
 
     private static void assertBitsEqual(String what, float[] expected, float[] actual) {
