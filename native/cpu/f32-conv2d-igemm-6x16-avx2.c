@@ -47,9 +47,11 @@ static void tap_pointers(const igemm_geometry *g, const pixel_origin *o, size_t 
 /*
  * One 6x16 tile over kc patch columns: the first run of cg - ch0 columns (at most kc) from the table's first
  * six pointers, then cg columns from each next six, the last run cut at kc. b: the panel's kc x 16 floats.
+ * A run in the padding for all six pixels (a tile within the top or bottom output rows) is skipped: for finite
+ * filters the same bits as multiplying its zeros.
  */
-static void tile_6x16(const float *const *table, size_t cg, size_t ch0, size_t kc, const float *restrict b, float *c,
-                      size_t ldc, size_t mr, size_t nr, const epilogue *e) {
+static void tile_6x16(const float *const *table, const float *zero, size_t cg, size_t ch0, size_t kc,
+                      const float *restrict b, float *c, size_t ldc, size_t mr, size_t nr, const epilogue *e) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
@@ -57,7 +59,8 @@ static void tile_6x16(const float *const *table, size_t cg, size_t ch0, size_t k
   size_t left = kc, run = cg - ch0 < kc ? cg - ch0 : kc;
   for (;;) {
     const float *a0 = table[0], *a1 = table[1], *a2 = table[2], *a3 = table[3], *a4 = table[4], *a5 = table[5];
-    for (size_t p = 0; p < run; p++, b += NR) {
+    if (a0 == zero && a1 == zero && a2 == zero && a3 == zero && a4 == zero && a5 == zero) b += run * NR;
+    else for (size_t p = 0; p < run; p++, b += NR) {
       const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
       __m256 av = _mm256_broadcast_ss(a0 + p);
       c00 = _mm256_fmadd_ps(av, b0, c00);
@@ -89,14 +92,14 @@ static void tile_6x16(const float *const *table, size_t cg, size_t ch0, size_t k
 
 /* Every 6x16 tile of an (mc pixels x [j0, j1)) block over one k block: tile i / 6's tap pointers at
  * table + i / 6 * stride, y the block's first row. */
-static void block_6x16__avx2(const float *const *table, size_t stride, size_t cg, size_t ch0, size_t kc, const float *bp,
+static void block_6x16__avx2(const float *const *table, size_t stride, const float *zero, size_t cg, size_t ch0, size_t kc, const float *bp,
                              size_t j0, size_t j1, size_t mc, float *y, size_t ldy, const float *bias, epilogue e) {
   for (size_t j = j0; j < j1; j += NR) {
     const size_t nr = j1 - j < NR ? j1 - j : NR;
     e.bias = bias ? bias + j : NULL;
     for (size_t i = 0; i < mc; i += MR) {
       const size_t mr = mc - i < MR ? mc - i : MR;
-      tile_6x16(table + i / MR * stride, cg, ch0, kc, bp + j * kc, y + i * ldy + j, ldy, mr, nr, &e);
+      tile_6x16(table + i / MR * stride, zero, cg, ch0, kc, bp + j * kc, y + i * ldy + j, ldy, mr, nr, &e);
     }
   }
 }
@@ -129,7 +132,7 @@ void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, siz
       block_tap_offsets(&g, t0 / s, t0 % s, taps, ch0, tap);
       for (size_t i = 0; i < mc; i += MR) tap_pointers(&g, origin + i, mc - i, tap, taps, zero, table + i / MR * stride);
       const epilogue e = {1.0f, 0.0f, pc == 0, pc + kc == k, NULL, relu};
-      block_6x16__avx2(table, stride, cg, ch0, kc, packed + pc * npad, j0, j1, mc, y + ic * ldy, ldy, bias, e);
+      block_6x16__avx2(table, stride, zero, cg, ch0, kc, packed + pc * npad, j0, j1, mc, y + ic * ldy, ldy, bias, e);
     }
   }
 }
