@@ -106,13 +106,13 @@ static inline __attribute__((always_inline)) __m256 finish(__m256 ab, const floa
   return x;
 }
 
-/* Finishes (epilogue e) and stores the top-left mr x nr of a 6x16 accumulator tile into C. */
-static inline __attribute__((always_inline)) void store_tile_6x16(const __m256 acc[MR][2], float *c, size_t ldc, size_t mr,
-                                                                  size_t nr, const epilogue *e) {
+/* Finishes (epilogue e) and stores the top-left mr x nr of a 6x16 accumulator tile: row r at rows[r] + col. */
+static inline __attribute__((always_inline)) void store_rows_6x16(const __m256 acc[MR][2], float *const *rows,
+                                                                  size_t col, size_t mr, size_t nr, const epilogue *e) {
   if (nr == NR) {
     const __m256i all = _mm256_set1_epi32(-1);
     for (size_t r = 0; r < mr; r++) {
-      float *cr = c + r * ldc;
+      float *cr = rows[r] + col;
       const __m256 x0 = finish(acc[r][0], cr, all, 0, e, e->bias);
       const __m256 x1 = finish(acc[r][1], cr + 8, all, 0, e, e->bias ? e->bias + 8 : NULL);
       _mm256_storeu_ps(cr, x0);
@@ -121,11 +121,19 @@ static inline __attribute__((always_inline)) void store_tile_6x16(const __m256 a
   } else { /* right edge: masked loads and stores touch only the nr valid columns */
     const __m256i m0 = tsr_avx2_tail_mask(nr < 8 ? nr : 8), m1 = tsr_avx2_tail_mask(nr > 8 ? nr - 8 : 0);
     for (size_t r = 0; r < mr; r++) {
-      float *cr = c + r * ldc;
+      float *cr = rows[r] + col;
       _mm256_maskstore_ps(cr, m0, finish(acc[r][0], cr, m0, 1, e, e->bias));
       if (nr > 8) _mm256_maskstore_ps(cr + 8, m1, finish(acc[r][1], cr + 8, m1, 1, e, e->bias ? e->bias + 8 : NULL));
     }
   }
+}
+
+/* store_rows_6x16 into C rows at a stride of ldc. */
+static inline __attribute__((always_inline)) void store_tile_6x16(const __m256 acc[MR][2], float *c, size_t ldc, size_t mr,
+                                                                  size_t nr, const epilogue *e) {
+  float *rows[MR];
+  for (size_t r = 0; r < mr; r++) rows[r] = c + r * ldc;
+  store_rows_6x16(acc, rows, 0, mr, nr, e);
 }
 
 /* C tile (mr x nr, mr <= 6, nr <= 16) from kc steps of packed A (6 per step) and packed B (16 per step). */

@@ -79,13 +79,6 @@ public final class GemmConv2d extends CheckedConv {
     /** Below this many flops a convolution runs on the calling thread: waking a worker costs more. */
     static final double MIN_PARALLEL_FLOPS = 4e6;
 
-    /**
-     * Implicit-GEMM tasks per pool thread, taken in turn from the job: a thread that started late, was paused by the
-     * host or drew the cheaper edge pixels takes fewer. One task per thread left the first to finish idle (in-JVM
-     * A/B, 2 threads, median of 60 alternating slices: 3x3 56x56x64 1,349 -> 1,281 us and 1,387 -> 1,338; 14x14x256,
-     * whose tasks are 32-filter panels, 1,434 -> 1,375 and 1,405 -> 1,339; Fashion-MNIST conv2 at batch 64 unchanged).
-     */
-    static final int IMPLICIT_TASKS_PER_THREAD = 4;
 
     private final F32GemmKernels gemm;
     private final DepthwiseConv2d depthwise;
@@ -226,13 +219,11 @@ public final class GemmConv2d extends CheckedConv {
     }
 
     /**
-     * Per group, one of three schedules over the pool: when the kernel runs filter tiles outside (6x16 AVX2) and its
-     * pixel tiles do not share out evenly but its 16-column filter panels do (few pixels, many filters: 14x14x256 has
-     * 33 tiles, 16 panels; 2 threads: 163 -> 172 GFLOP/s), each task packs its own panels and runs every pixel
-     * against them; otherwise pixel ranges, against filters packed by the caller when they are small
-     * ({@link #SERIAL_PACK_FLOATS}) or by all threads into one shared buffer. The first two split into {@link #IMPLICIT_TASKS_PER_THREAD} tasks per thread
-     * (pixel ranges of the 12x32 kernel, which keeps no filter panel across pixel tiles: {@link GuidedChunks}, down to
-     * one tile) and wake the pool once per group, the last twice.
+     * Per group, pixel ranges over the pool (the kernels run every filter tile against a pixel tile before the next,
+     * so a thread given only some filters would lose that input reuse: 12x32, 14x14x256, 2 threads, in-JVM A/B, pixel
+     * ranges 3% faster by median), against filters packed by the caller when they are small
+     * ({@link #SERIAL_PACK_FLOATS}) or by all threads into one shared buffer. The first wakes the pool once per
+     * group, with ranges in {@link GuidedChunks} down to one pixel tile; the second twice.
      */
     private void implicitGemm(Conv2dShape s, Storage x, long xOff, Storage w, long wOff, Storage bias, long biasOff,
                               Storage y, long yOff, boolean relu) {
@@ -260,45 +251,24 @@ public final class GemmConv2d extends CheckedConv {
         MemorySegment bs = bias == null ? null : ((HostStorage) bias).segment();
         WorkerPool pool = WorkerPool.shared();
         int threads = s.flops() >= MIN_PARALLEL_FLOPS ? pool.threads() : 1, mr = implicit.mr(), nr = implicit.nr();
-        int tiles = (pixels + mr - 1) / mr, panels = (kg + nr - 1) / nr;
-        // pixel ranges unless they leave the busiest thread 2% over the average (filter panels per thread read all
-        // of x in every thread: 2 threads, FMNIST conv2, 64 x 14 x 14 pixels: 172 GFLOP/s by pixels, 159 by panels),
-        // and always when filter ranges would cost the kernel its input reuse (12x32, 14x14x256, 2 threads, in-JVM
-        // A/B: pixel ranges 3% faster by median)
-        boolean byColumns = threads > 1 && !implicit.pixelTilesOutside() && unevenness(tiles, threads) > 1.02
-                && unevenness(panels, threads) < unevenness(tiles, threads);
+        int tiles = (pixels + mr - 1) / mr;
         for (int g = 0; g < s.groups(); g++) {
             final int group = g;
             MemorySegment packed = pack ? scratch : prepacked.asSlice(4 * perGroup * g, 4 * perGroup);
             if (threads == 1) {
                 if (pack) packer.pack(g, 0, kg, packed);
                 implicit.rows(s, xs, xOff, g, packed, bs, biasOff, ys, yOff, relu, 0, kg, 0, pixels);
-            } else if (byColumns) {
-                int tasks = Math.min(threads * IMPLICIT_TASKS_PER_THREAD, panels);
-                pool.parallelFor(tasks, t -> {
-                    int j0 = Math.min(kg, panels * t / tasks * nr), j1 = Math.min(kg, panels * (t + 1) / tasks * nr);
-                    if (j0 >= j1) return;
-                    if (pack) packer.pack(group, j0, j1, packed);
-                    implicit.rows(s, xs, xOff, group, packed, bs, biasOff, ys, yOff, relu, j0, j1, 0, pixels);
-                });
             } else if (!pack || perGroup <= SERIAL_PACK_FLOATS) {
                 if (pack) packer.pack(g, 0, kg, packed);
-                if (implicit.pixelTilesOutside()) {
-                    // shrinking chunks: the threads end less than a 12-pixel tile apart (in-JVM A/B, 2 threads,
-                    // medians of 60-80 alternating slices: 1x1 28x28x128 137 -> 134, 188 -> 167, 150 -> 143 us)
-                    int tasks = GuidedChunks.count(tiles, threads);
-                    pool.parallelFor(tasks, t -> {
-                        long p0 = Math.min(pixels, GuidedChunks.start(tiles, threads, t) * mr);
-                        long p1 = Math.min(pixels, GuidedChunks.start(tiles, threads, t + 1) * mr);
-                        if (p0 < p1) implicit.rows(s, xs, xOff, group, packed, bs, biasOff, ys, yOff, relu, 0, kg, p0, p1);
-                    });
-                } else {
-                    int tasks = Math.min(threads * IMPLICIT_TASKS_PER_THREAD, tiles);
-                    pool.parallelFor(tasks, t -> {
-                        int p0 = (int) Math.min(pixels, (long) tiles * t / tasks * mr), p1 = (int) Math.min(pixels, (long) tiles * (t + 1) / tasks * mr);
-                        if (p0 < p1) implicit.rows(s, xs, xOff, group, packed, bs, biasOff, ys, yOff, relu, 0, kg, p0, p1);
-                    });
-                }
+                // shrinking chunks: the threads end less than a pixel tile apart (in-JVM A/B, 2 threads, 12x32, medians
+                // of 60-80 alternating slices against 4 equal chunks per thread: 1x1 28x28x128 137 -> 134, 188 -> 167,
+                // 150 -> 143 us)
+                int tasks = GuidedChunks.count(tiles, threads);
+                pool.parallelFor(tasks, t -> {
+                    long p0 = Math.min(pixels, GuidedChunks.start(tiles, threads, t) * mr);
+                    long p1 = Math.min(pixels, GuidedChunks.start(tiles, threads, t + 1) * mr);
+                    if (p0 < p1) implicit.rows(s, xs, xOff, group, packed, bs, biasOff, ys, yOff, relu, 0, kg, p0, p1);
+                });
             } else {
                 SharedPackedB.run(pool, pixels, kg, kg, mr, nr,
                         (jc, nc, j0, j1) -> packer.pack(group, j0, j1, packed),
@@ -352,12 +322,6 @@ public final class GemmConv2d extends CheckedConv {
         } else {
             run(s, x, xOff, f.plain(), 0, bias, biasOff, y, yOff, relu);
         }
-    }
-
-    /** How much longer the busiest of {@code threads} runs than the average when {@code units} are shared out whole. */
-    private static double unevenness(int units, int threads) {
-        int parts = Math.min(units, threads);
-        return (double) ((units + parts - 1) / parts) * threads / units;
     }
 
     private void pointwise(Conv2dShape s, Storage x, long xOff, Storage w, long wOff, Storage bias, long biasOff,

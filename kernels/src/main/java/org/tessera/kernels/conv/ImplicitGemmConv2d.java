@@ -27,20 +27,11 @@ public interface ImplicitGemmConv2d {
     /**
      * Output pixels [p0, p1) of group g, the group's output channels [j0, j1) (j0 a multiple of {@link #nr}, their
      * filters packed): y = act(patches * filters^T + bias). p0 and p1 count positions in the kernel's own pixel
-     * order, which may differ from the output's (the AVX-512 kernel takes whole-window pixels before the edges):
+     * order, which may differ from the output's (the native kernels take whole-window pixels before the edges):
      * callers cover all pixels with disjoint ranges.
      */
     void rows(Conv2dShape shape, MemorySegment x, long xOffset, int g, MemorySegment packed, MemorySegment bias, long biasOffset,
               MemorySegment y, long yOffset, boolean relu, int j0, int j1, long p0, long p1);
-
-    /**
-     * Whether {@link #rows} runs every filter tile of its range against a pixel tile before taking the next, so the
-     * tile's inputs stay in L1 across filter tiles. A task given fewer filter tiles then loses that reuse, and
-     * {@link GemmConv2d} splits pixels among threads instead of filters.
-     */
-    default boolean pixelTilesOutside() {
-        return false;
-    }
 
     /** Whether {@link #packFlippedFilters} is available (else the caller writes the flipped filters out first). */
     default boolean packsFlippedFilters() {

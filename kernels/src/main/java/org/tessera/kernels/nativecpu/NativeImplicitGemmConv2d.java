@@ -8,8 +8,8 @@ import org.tessera.kernels.spi.Conv2dShape;
 
 /**
  * The implicit-GEMM convolution ({@code native/cpu/f32-conv2d-igemm-6x16-avx2.c}) on 6x16 AVX2 tiles, or on
- * 12x32 AVX-512 tiles ({@code f32-conv2d-igemm-12x32-avx512.c}: same packing and workspace; the same bits
- * for patches of up to 256 columns, rounded every 512 columns rather than every 256 beyond);
+ * 12x32 AVX-512 tiles ({@code f32-conv2d-igemm-12x32-avx512.c}: same driver, pixel order, packing and workspace;
+ * the same bits for patches of up to 256 columns, rounded every 512 columns rather than every 256 beyond);
  * and the weight gradient without im2col ({@code f32-conv2d-wgrad-6x16-avx2.c}, {@code f32-conv2d-wgrad-16x6-avx2.c} below
  * 8 channels); arguments validated by the caller.
  */
@@ -39,12 +39,6 @@ final class NativeImplicitGemmConv2d implements ImplicitGemmConv2d {
     @Override
     public int mr() {
         return avx512 ? 12 : 6;
-    }
-
-    /** The 12x32 kernel's loop order (see its source); the 6x16 kernel runs filter tiles outside. */
-    @Override
-    public boolean pixelTilesOutside() {
-        return avx512;
     }
 
     @Override

@@ -65,7 +65,7 @@ class F32GemmTilesTest {
      * asymmetric-free padding, groups, channel runs that cross the 256-column k blocks and the 512-column spans),
      * filter counts around 16 and 32, bias and ReLU, poisoned outputs. Within one k block (patches of at most
      * {@link #K_BLOCK} columns) both run the same FMA chain per output: bit for bit. Longer patches round where
-     * the 6x16 tiles store every 256 columns and the 12x32 ones every 512: relative error below 1e-6. The 12x32
+     * the 6x16 tiles store every 256 columns and the 12x32 ones every 512: relative error below 1e-5. The 12x32
      * kernel orders pixels its own way (whole windows first), so its calls split [0, pixels) at random positions,
      * off the 12-pixel tile: together they must write every pixel.
      */
@@ -109,7 +109,7 @@ class F32GemmTilesTest {
     private static final int K_BLOCK = 256;
 
     /**
-     * Relative Frobenius error below 1e-6 over the elements the reference wrote; the others (another group's
+     * Relative Frobenius error below 1e-5 over the elements the reference wrote; the others (another group's
      * outputs) keep their poison in both.
      */
     private static void assertClose(String what, float[] expected, float[] actual) {
@@ -124,7 +124,7 @@ class F32GemmTilesTest {
             den += (double) expected[i] * expected[i];
         }
         double err = Math.sqrt(num / Math.max(den, Double.MIN_NORMAL));
-        assertTrue(err < 1e-6, () -> what + ": relative error " + err);
+        assertTrue(err < 1e-5, () -> what + ": relative error " + err);
     }
 
     private static void assertBitsEqual(String what, float[] expected, float[] actual) {
