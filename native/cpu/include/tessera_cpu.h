@@ -148,8 +148,10 @@ void tsr_f32_conv2d_direct_3x32__avx2(size_t h, size_t w, size_t c, size_t r, si
                                       float *workspace);
 
 /*
- * Convolution as an implicit GEMM (NHWC, f32), group `group` of `groups`: y rows [p0, p1) (output pixels in
- * (n, oh, ow) order, row stride ldy, y pointing at the group's first output channel), columns [j0, j1) of the
+ * Convolution as an implicit GEMM (NHWC, f32), group `group` of `groups`: the output pixels at positions [p0, p1)
+ * of the kernels' pixel order (tessera_f32_conv2d_igemm_pixels.h: per image, whole-window pixels first, then the
+ * top, bottom, left and right bands; callers cover all pixels with disjoint ranges), y rows of stride ldy with y
+ * pointing at the group's first output channel, columns [j0, j1) of the
  * group's kg (j0 a multiple of 16) = act(patches * filters^T + bias), bias (kg, the group's) or NULL. `packed`
  * holds the group's filters (kg rows of r*s*c/groups; at least columns [j0, j1)) packed by
  * tsr_f32_gemm_pack_b_cols_6x16__avx2(1, r*s*c/groups, kg, ...).
@@ -190,7 +192,8 @@ void tsr_f32_conv2d_igemm_6x16__avx2(size_t h, size_t w, size_t c, size_t r, siz
                                      size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t j0,
                                      size_t j1, size_t p0, size_t p1, const float *x, const float *packed,
                                      const float *bias, int relu, float *y, size_t ldy, void *workspace);
-/* The same on 12x32 AVX-512 tiles, bit-identical results (same workspace, packing and arguments). */
+/* The same on 12x32 AVX-512 tiles (same workspace, packing and arguments); the same bits for patches of up to
+ * 256 columns, rounded every 512 columns rather than every 256 beyond. */
 void tsr_f32_conv2d_igemm_12x32__avx512(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
                                         size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
                                         size_t out_h, size_t out_w, size_t groups, size_t group, size_t kg, size_t j0,
