@@ -57,28 +57,23 @@ static inline __attribute__((always_inline)) void tile(size_t rows, const float 
     } else {
       for (size_t p = 0; p < run; p++, b += NR) {
         const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-        __m256 av = _mm256_broadcast_ss(a0 + p);
-        c00 = _mm256_fmadd_ps(av, b0, c00);
-        c01 = _mm256_fmadd_ps(av, b1, c01);
-        av = _mm256_broadcast_ss(a1 + p);
-        c10 = _mm256_fmadd_ps(av, b0, c10);
-        c11 = _mm256_fmadd_ps(av, b1, c11);
+#define ROW_FMA(a, lo, hi)                               \
+  do {                                                   \
+    const __m256 av = _mm256_broadcast_ss((a) + p);      \
+    lo = _mm256_fmadd_ps(av, b0, lo);                    \
+    hi = _mm256_fmadd_ps(av, b1, hi);                    \
+  } while (0)
+        ROW_FMA(a0, c00, c01);
+        ROW_FMA(a1, c10, c11);
         if (rows > 2) {
-          av = _mm256_broadcast_ss(a2 + p);
-          c20 = _mm256_fmadd_ps(av, b0, c20);
-          c21 = _mm256_fmadd_ps(av, b1, c21);
-          av = _mm256_broadcast_ss(a3 + p);
-          c30 = _mm256_fmadd_ps(av, b0, c30);
-          c31 = _mm256_fmadd_ps(av, b1, c31);
+          ROW_FMA(a2, c20, c21);
+          ROW_FMA(a3, c30, c31);
         }
         if (rows > 4) {
-          av = _mm256_broadcast_ss(a4 + p);
-          c40 = _mm256_fmadd_ps(av, b0, c40);
-          c41 = _mm256_fmadd_ps(av, b1, c41);
-          av = _mm256_broadcast_ss(a5 + p);
-          c50 = _mm256_fmadd_ps(av, b0, c50);
-          c51 = _mm256_fmadd_ps(av, b1, c51);
+          ROW_FMA(a4, c40, c41);
+          ROW_FMA(a5, c50, c51);
         }
+#undef ROW_FMA
       }
     }
     left -= run;
