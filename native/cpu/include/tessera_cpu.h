@@ -139,9 +139,10 @@ void tsr_f32_dwconv2d_wgrad_3x3_c16__avx512(size_t n, size_t h, size_t w, size_t
  * greater, or NaN over non-NaN): pooled rows [row0, row1) of (n, out_h / pool), y (n, out_h / pool,
  * out_w / pool, k). Both with a workspace of tsr_f32_conv2d_direct_workspace_bytes__avx2 bytes. Single-threaded.
  */
-size_t tsr_f32_conv2d_direct_workspace_bytes__avx2(size_t w, size_t c, size_t r, size_t s, size_t stride_w,
-                                                   size_t pad_left, size_t dil_w, size_t out_w, size_t k, size_t pool);
-void tsr_f32_conv2d_direct_3x32__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
+size_t tsr_f32_conv2d_direct_workspace_bytes__avx2(size_t w, size_t c, size_t r, size_t s, size_t stride_h,
+                                                   size_t stride_w, size_t pad_left, size_t dil_h, size_t dil_w,
+                                                   size_t out_w, size_t k, size_t pool);
+void tsr_f32_conv2d_direct_6x16__avx2(size_t h, size_t w, size_t c, size_t r, size_t s, size_t stride_h,
                                       size_t stride_w, size_t pad_top, size_t pad_left, size_t dil_h, size_t dil_w,
                                       size_t out_h, size_t out_w, size_t k, size_t pool, size_t row0, size_t row1,
                                       const float *x, const float *wt, const float *bias, int relu, float *y,

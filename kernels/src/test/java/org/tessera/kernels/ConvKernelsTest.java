@@ -110,9 +110,12 @@ class ConvKernelsTest {
                 {new Conv2dShape(1, 13, 11, 3, 13, 3, 3, 2, 1, 0, 2, 1, 0, 2, 1, 1), Algorithm.IM2COL},   // strided, dilated, 8 + 5 channels
                 {new Conv2dShape(3, 7, 9, 2, 41, 4, 4, 1, 1, 1, 2, 2, 1, 1, 1, 1), Algorithm.IM2COL},     // patch of 32, 32 + 8 + 1 channels
                 {Conv2dShape.of(1, 5, 4, 1, 1, 3, 1, 1), Algorithm.IM2COL},                              // one filter
-                {Conv2dShape.of(2, 11, 9, 1, 24, 3, 1, 1), Algorithm.IM2COL},                            // 24 channels: one 3-vector tile
+                {Conv2dShape.of(2, 11, 9, 1, 24, 3, 1, 1), Algorithm.IM2COL},                            // 24 channels: a 16- and an 8-channel tile
                 {Conv2dShape.of(1, 7, 6, 3, 14, 3, 1, 1), Algorithm.IM2COL},                             // 16-channel tile, last vector masked
-                {Conv2dShape.of(1, 6, 7, 2, 53, 3, 1, 1), Algorithm.IM2COL},                             // 32 + 21: 4- and 3-vector tiles
+                {Conv2dShape.of(1, 6, 7, 2, 53, 3, 1, 1), Algorithm.IM2COL},                             // 16 x 3 + 5 channels
+                // more than one band of 32 output rows per example (bands of input rows copied once each)
+                {Conv2dShape.of(2, 75, 8, 1, 19, 3, 1, 1), Algorithm.IM2COL},
+                {new Conv2dShape(1, 139, 5, 2, 8, 3, 2, 2, 1, 1, 0, 1, 0, 2, 1, 1), Algorithm.IM2COL},  // strided, dilated rows
         };
         // a backend with an implicit GEMM (native) runs the short patches on its direct kernel
         if (v.kernels().kernelId(severalChunks).contains("igemm")) {
@@ -610,6 +613,8 @@ class ConvKernelsTest {
                 {Conv2dShape.of(2, 28, 28, 1, 24, 3, 1, 1), 2},                                   // pruned to 24 filters
                 {Conv2dShape.of(1, 10, 9, 1, 48, 3, 1, 1), 2},                                    // 32 + 16 channels
                 {Conv2dShape.of(1, 2, 2, 1, 1, 1, 1, 0), 2},                                      // one pooled pixel
+                {Conv2dShape.of(2, 70, 9, 1, 21, 3, 1, 1), 2},                                    // 35 pooled rows: three bands; 16 + 5 channels
+                {new Conv2dShape(1, 150, 12, 2, 16, 3, 2, 2, 1, 2, 1, 0, 1, 2, 1, 1), 2},          // the same, strided and dilated rows
         };
         int fused = 0;
         for (Object[] c : cases) {

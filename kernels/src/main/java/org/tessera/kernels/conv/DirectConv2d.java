@@ -10,7 +10,7 @@ import org.tessera.kernels.spi.Conv2dShape;
  * pool. Arguments are validated by the caller.
  */
 public interface DirectConv2d {
-    /** The kernel's id, e.g. {@code f32_conv2d_direct_3x32__avx2}. */
+    /** The kernel's id, e.g. {@code f32_conv2d_direct_6x16__avx2}. */
     String kernelId();
 
     /**

@@ -224,7 +224,7 @@ final class NativeCpu {
                                                         int relu, @Cast("void*") long c, @Cast("size_t") long ldc,
                                                         @Cast("void*") long workspace);
 
-    static native void tsr_f32_conv2d_direct_3x32__avx2(@Cast("size_t") long h, @Cast("size_t") long w, @Cast("size_t") long c,
+    static native void tsr_f32_conv2d_direct_6x16__avx2(@Cast("size_t") long h, @Cast("size_t") long w, @Cast("size_t") long c,
                                                         @Cast("size_t") long r, @Cast("size_t") long s,
                                                         @Cast("size_t") long strideH, @Cast("size_t") long strideW,
                                                         @Cast("size_t") long padTop, @Cast("size_t") long padLeft,
@@ -238,8 +238,10 @@ final class NativeCpu {
 
     static native @Cast("size_t") long tsr_f32_conv2d_direct_workspace_bytes__avx2(@Cast("size_t") long w, @Cast("size_t") long c,
                                                                                   @Cast("size_t") long r, @Cast("size_t") long s,
+                                                                                  @Cast("size_t") long strideH,
                                                                                   @Cast("size_t") long strideW,
                                                                                   @Cast("size_t") long padLeft,
+                                                                                  @Cast("size_t") long dilH,
                                                                                   @Cast("size_t") long dilW, @Cast("size_t") long outW,
                                                                                   @Cast("size_t") long k, @Cast("size_t") long pool);
 
