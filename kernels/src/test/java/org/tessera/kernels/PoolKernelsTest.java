@@ -185,7 +185,10 @@ class PoolKernelsTest {
         assumeTrue(v.skipReason() == null, v.skipReason());
         // 24, 120 and 127 channels: every vector width in turn (64, 32, 16, 8 bytes), then the scalar tail
         List<Pool2dShape> shapes = new java.util.ArrayList<>(List.of(Pool2dShape.of(4, 28, 28, 32, 2, 2, 0), new Pool2dShape(2, 15, 13, 70, 3, 3, 2, 2, 1, 1,
-                1, 1), Pool2dShape.of(2, 14, 14, 24, 2, 2, 0), Pool2dShape.of(1, 9, 9, 120, 3, 2, 1), Pool2dShape.of(1, 7, 8, 127, 2, 2, 0)));
+                1, 1), Pool2dShape.of(2, 14, 14, 24, 2, 2, 0), Pool2dShape.of(1, 9, 9, 120, 3, 2, 1), Pool2dShape.of(1, 7, 8, 127, 2, 2, 0),
+                // 2x2 windows over whole vectors at every width (the pairs path), odd sizes, a padded last row and column
+                Pool2dShape.of(3, 14, 14, 64, 2, 2, 0), Pool2dShape.of(1, 9, 7, 128, 2, 2, 0),
+                new Pool2dShape(2, 7, 9, 64, 2, 2, 2, 2, 0, 1, 0, 1)));
         for (int i = 0; i < 30; i++) shapes.add(randomShape(rnd));
         for (Pool2dShape s : shapes) {
             int xLen = s.n() * s.h() * s.w() * s.c(), yLen = s.n() * s.outH() * s.outW() * s.c(), xOff = 7, yOff = 2;

@@ -35,11 +35,14 @@ final class MaxPool2dU8Panama {
 
     private static void rows(Pool2dShape s, MemorySegment x, long xOff, MemorySegment y, long yOff, long r0, long r1) {
         int c = s.c(), w = s.w(), outW = s.outW();
+        boolean pairs = s.kh() == 2 && s.kw() == 2 && s.strideH() == 2 && s.strideW() == 2 && s.padTop() == 0 && s.padLeft() == 0;
         for (long row = r0; row < r1; row++) {
             int n = (int) (row / s.outH()), oh = (int) (row % s.outH());
             int ih0 = oh * s.strideH() - s.padTop(), i0 = Math.max(0, -ih0), i1 = Math.min(s.kh(), s.h() - ih0);
             long image = (long) n * s.h() * w;
-            for (int ow = 0; ow < outW; ow++) {
+            int ow = 0;
+            if (pairs && i1 == 2) ow = whole2x2(x, xOff + (image + (long) ih0 * w) * c, (long) w * c, y, yOff + row * outW * c, c, Math.min(outW, w / 2));
+            for (; ow < outW; ow++) {
                 int iw0 = ow * s.strideW() - s.padLeft(), j0 = Math.max(0, -iw0), j1 = Math.min(s.kw(), w - iw0);
                 long out = yOff + (row * outW + ow) * c;
                 long first = xOff + (image + (long) (ih0 + i0) * w + iw0 + j0) * c;
@@ -59,6 +62,26 @@ final class MaxPool2dU8Panama {
                 }
             }
         }
+    }
+
+    /**
+     * The 2x2, stride-2 windows of one output row that lie inside the input (the quantized models' pooling), the
+     * channels in preferred-width vectors: four loads and three maxima per vector, without the general loop's
+     * per-pixel window bounds and per-width calls (270-305 -> 200-215 us for 256 Fashion-MNIST conv2 outputs on 2
+     * threads). Returns the first output pixel it left, all of them where c is a multiple of the vector width.
+     */
+    private static int whole2x2(MemorySegment x, long top, long rowBytes, MemorySegment y, long out, int c, int pixels) {
+        if (c % B.length() != 0) return 0;
+        for (int ow = 0; ow < pixels; ow++, top += 2L * c, out += c) {
+            for (int ch = 0; ch < c; ch += B.length()) {
+                long a = top + ch;
+                ByteVector m = ByteVector.fromMemorySegment(B, x, a, LE).lanewise(VectorOperators.UMAX, ByteVector.fromMemorySegment(B, x, a + c, LE));
+                ByteVector d = ByteVector.fromMemorySegment(B, x, a + rowBytes, LE).lanewise(VectorOperators.UMAX,
+                        ByteVector.fromMemorySegment(B, x, a + rowBytes + c, LE));
+                m.lanewise(VectorOperators.UMAX, d).intoMemorySegment(y, out + ch, LE);
+            }
+        }
+        return pixels;
     }
 
     // One method per vector width, each naming its species as a constant: the Vector API compiles to vector
