@@ -19,7 +19,7 @@
  * registers; only the pooled output is stored. Other pool sizes compute `pool` output rows into a workspace
  * that stays in L1 and write only their pooled row. Either way the full-size activation never reaches memory.
  * Fashion-MNIST's first layer (28x28, 32 filters, 2x2 pooling), 128 images on one thread, old and new kernel
- * alternated in one process: ~1,500 -> ~860-1,100 us, bit for bit the same output.
+ * alternated in one process: 1.4-1.8x faster across five runs, bit for bit the same output.
  */
 #include <stddef.h>
 #include <stdint.h>
