@@ -45,7 +45,7 @@ static inline size_t band_input_rows(size_t rows, size_t r, size_t stride_h, siz
 size_t tsr_f32_conv2d_direct_workspace_bytes__avx2(size_t w, size_t c, size_t r, size_t s, size_t stride_h,
                                                    size_t stride_w, size_t pad_left, size_t dil_h, size_t dil_w,
                                                    size_t out_w, size_t k, size_t pool) {
-  const size_t pooled = pool > 1 ? pool * out_w * k : 0;
+  const size_t pooled = pool > 2 ? pool * out_w * k : 0; /* unpooled rows: 2x2 pools in registers */
   const size_t band = band_input_rows(BAND_ROWS, r, stride_h, dil_h) * padded_width(w, s, stride_w, pad_left, dil_w, out_w) * c;
   return (pooled + band) * sizeof(float) + 64;
 }
@@ -286,7 +286,7 @@ void tsr_f32_conv2d_direct_6x16__avx2(size_t h, size_t w, size_t c, size_t r, si
                                       const float *x, const float *wt, const float *bias, int relu, float *y,
                                       float *workspace) {
   const size_t wpad = padded_width(w, s, stride_w, pad_left, dil_w, out_w);
-  const size_t pooled = pool > 1 ? pool * out_w * k : 0;
+  const size_t pooled = pool > 2 ? pool * out_w * k : 0; /* unpooled rows: 2x2 pools in registers */
   geometry g = {h, w, c, r, s, stride_w, pad_left, dil_h, dil_w, k, (k + 7) / 8 * 8, r * s * c, wpad, {0},
                 workspace + pooled};
   for (size_t i = 0, e = 0; i < r; i++) /* band row i holds input row ih0 + i dil_h */
